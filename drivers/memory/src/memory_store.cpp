@@ -1,0 +1,131 @@
+#include <kvstore/memory.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+
+#include <kvstore/error.h>
+
+namespace kvstore::memory {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Expired entries found per write and removed while the write holds the lock;
+// bounded so no single write pays for a large backlog.
+constexpr std::size_t kSweepPerWrite = 8;
+
+class MemoryStore final : public KvStore {
+ public:
+  MemoryStore() : KvStore("memory", Capabilities{}) {}
+
+ protected:
+  std::optional<std::string> do_get(const std::string& key) override {
+    const Clock::time_point now = Clock::now();
+    std::shared_lock lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || expired(it->second, now)) return std::nullopt;
+    return it->second.json;
+  }
+
+  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
+    const Clock::time_point now = Clock::now();
+    std::unique_lock lock(mutex_);
+    sweep(now);
+    put(key, json, ttl, now);
+  }
+
+  void do_remove(const std::string& key) override {
+    std::unique_lock lock(mutex_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) erase(it);
+  }
+
+  bool do_swap(const std::string& key, std::optional<std::string_view> expected,
+               std::optional<std::string_view> desired, Ttl ttl) override {
+    const Clock::time_point now = Clock::now();
+    std::unique_lock lock(mutex_);
+    sweep(now);
+    auto it = entries_.find(key);
+    bool present = it != entries_.end() && !expired(it->second, now);
+    if (expected ? !(present && it->second.json == *expected) : present) return false;
+    if (desired) {
+      put(key, *desired, ttl, now);
+    } else if (it != entries_.end()) {
+      erase(it);
+    }
+    return true;
+  }
+
+  std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
+    const Clock::time_point now = Clock::now();
+    std::vector<StoredEntry> page;
+    std::shared_lock lock(mutex_);
+    for (auto it = entries_.lower_bound(range.begin);
+         it != entries_.end() && page.size() < limit && (!range.end || it->first < *range.end);
+         ++it) {
+      if (!expired(it->second, now)) page.push_back({it->first, it->second.json});
+    }
+    return page;
+  }
+
+ private:
+  struct Item {
+    std::string json;
+    std::optional<Clock::time_point> expires_at;
+  };
+  using Entries = std::map<std::string, Item, std::less<>>;
+
+  static bool expired(const Item& item, Clock::time_point now) {
+    return item.expires_at && *item.expires_at <= now;
+  }
+
+  void put(const std::string& key, std::string_view json, Ttl ttl, Clock::time_point now) {
+    auto [it, inserted] = entries_.try_emplace(key);
+    if (!inserted && it->second.expires_at) expiry_.erase({*it->second.expires_at, key});
+    it->second.json.assign(json);
+    it->second.expires_at.reset();
+    if (ttl) {
+      it->second.expires_at = now + *ttl;
+      expiry_.emplace(*it->second.expires_at, key);
+    }
+  }
+
+  void erase(Entries::iterator it) {
+    if (it->second.expires_at) expiry_.erase({*it->second.expires_at, it->first});
+    entries_.erase(it);
+  }
+
+  // Frees a few of the entries that expired longest ago: the expiry index is
+  // ordered by time, so this never scans live entries.
+  void sweep(Clock::time_point now) {
+    for (std::size_t i = 0; i < kSweepPerWrite && !expiry_.empty(); ++i) {
+      auto oldest = expiry_.begin();
+      if (oldest->first > now) break;
+      entries_.erase(oldest->second);
+      expiry_.erase(oldest);
+    }
+  }
+
+  std::shared_mutex mutex_;
+  Entries entries_;
+  std::set<std::pair<Clock::time_point, std::string>> expiry_;
+};
+
+}  // namespace
+
+std::unique_ptr<KvStore> create() { return std::make_unique<MemoryStore>(); }
+
+std::unique_ptr<KvStore> open(Url& url) {
+  if (url.has_authority() || !url.path().empty()) {
+    throw Error(ErrorCode::invalid_argument,
+                "memory URLs take no host or path; write \"memory:\"", "memory", false);
+  }
+  url.reject_unknown_params("memory");
+  return create();
+}
+
+}  // namespace kvstore::memory

@@ -1,0 +1,58 @@
+// kvstore::Error — the one exception type every kvstore call throws.
+//
+// Absent keys and failed compare-and-swaps are ordinary return values, never
+// errors. Everything else that goes wrong surfaces as an Error carrying:
+//   - code():      what kind of failure it is (ErrorCode below);
+//   - driver():    which driver raised it ("memory", "redis", ...; "" for the core);
+//   - retryable(): whether the same call may succeed if repeated later.
+// Messages never contain passwords: URLs are redacted before they are quoted.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace kvstore {
+
+enum class ErrorCode {
+  invalid_argument,  // the caller passed a key, value, option or URL the contract rejects
+  limit_exceeded,    // a key or value is larger than the store allows
+  unsupported,       // the driver or build does not offer this (e.g. scheme not compiled in)
+  unavailable,       // the backend cannot be reached or refused the connection
+  timeout,           // the backend did not answer within the configured time
+  conflict,          // contention prevented the operation from completing; retry
+  corrupt,           // stored data is not what kvstore wrote (e.g. not valid JSON)
+  permission_denied, // the backend refused the operation (credentials, read-only file)
+  internal,          // anything else: a backend error kvstore did not expect
+};
+
+// "invalid_argument", "unavailable", ...
+std::string_view to_string(ErrorCode code) noexcept;
+
+// Whether an error of this code is worth retrying, unless a driver says otherwise:
+// true for unavailable, timeout and conflict.
+bool is_retryable_by_default(ErrorCode code) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  // `message` should say what failed and why, without the driver name or code:
+  // what() renders them as "kvstore[redis] unavailable: <message>".
+  Error(ErrorCode code, std::string message, std::string driver = {});
+  Error(ErrorCode code, std::string message, std::string driver, bool retryable);
+
+  ErrorCode code() const noexcept { return code_; }
+  // The driver that raised the error; empty when raised by the core.
+  const std::string& driver() const noexcept { return driver_; }
+  // The message without the "kvstore[driver] code: " decoration.
+  const std::string& message() const noexcept { return message_; }
+  // True when repeating the same call later may succeed.
+  bool retryable() const noexcept { return retryable_; }
+
+ private:
+  ErrorCode code_;
+  std::string driver_;
+  std::string message_;
+  bool retryable_;
+};
+
+}  // namespace kvstore
