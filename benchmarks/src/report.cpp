@@ -203,13 +203,17 @@ std::string write_chart(const Report& report, const std::string& svg_path) {
   std::vector<std::string> labels, series;
   std::set<int> thread_counts;
   std::map<std::tuple<int, std::string, std::string>, double> value;
+  // Series are ordered by driver, mode, then kvstore before its raw baseline,
+  // so each kvstore bar stands next to the bar it is compared with.
+  std::map<std::tuple<std::string, std::string, bool, std::string>, std::string> ordered;
   for (const Row& r : report.rows) {
     std::string label = op_label(r), s = series_name(r);
     if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
-    if (std::find(series.begin(), series.end(), s) == series.end()) series.push_back(s);
+    ordered[{r.driver, r.mode, r.raw, r.target}] = s;
     thread_counts.insert(r.threads);
     value[{r.threads, label, s}] = r.ops_per_s;
   }
+  for (const auto& entry : ordered) series.push_back(entry.second);
   {
     std::ofstream out(dat);
     if (!out) return "cannot write " + dat;

@@ -65,6 +65,7 @@ RunResult run_workload(Workload& workload, Backend& backend, Mode mode,
       w.index = t;
       w.threads = n;
       w.rng = Rng(settings.seed * 1000003 + static_cast<std::uint64_t>(t) * 7919 + 1);
+      w.can_list = backend.supports(OpKind::list);
       workload.init_worker(w);
       std::unique_ptr<Session> session;
       try {

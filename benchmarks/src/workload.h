@@ -49,6 +49,7 @@ struct Worker {
   Recorder recorder;
   std::uint64_t counter = 0;          // per-thread sequence for unique keys
   std::vector<std::int64_t> seen;     // cas-contention: last value seen per key
+  bool can_list = true;               // the backend offers list (raw-redis does not)
 };
 
 struct WorkloadParams {
@@ -74,7 +75,7 @@ class Workload {
   virtual std::string name() const = 0;
   virtual std::string description() const = 0;
   virtual std::vector<Mode> default_modes() const { return {Mode::json}; }
-  // Operations step() may call; a backend lacking one skips the workload.
+  // Operations step() needs; a backend lacking one skips the workload.
   virtual std::vector<OpKind> ops() const = 0;
   virtual int phases() const { return 1; }
   // A label for phase `phase` ("" when there is one phase).
