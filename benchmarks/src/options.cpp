@@ -115,6 +115,7 @@ Options parse_options(const std::vector<std::string>& args) {
     } else if (arg == "--list-background") {
       o.list_background = parse_count("--list-background", need());
       background_given = true;
+      o.list_background_given = true;
     } else if (arg == "--raw") {
       o.raw = need();
     } else if (arg == "--modes") {
@@ -173,7 +174,8 @@ Workloads
   --keys N             preloaded keys of the point workloads (default 10000)
   --value-size N       bytes of JSON text per document (default 1024)
   --list-entries N     entries under the listed prefix (default 10000)
-  --list-background N  other keys in the store for list-prefix (default 1000000)
+  --list-background N  other keys in the store for list-prefix (default 1000000;
+                       200000 in the embedded default run without --url)
   --seed N             random seed (default 42)
   --quick              smoke run: 0.2s runs, 1000 keys, threads 1,2, small list store
 Output

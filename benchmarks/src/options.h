@@ -20,6 +20,7 @@ struct Options {
   std::uint64_t seed = 42;               // --seed
   std::size_t list_entries = 10000;      // --list-entries: entries under the listed prefix
   std::size_t list_background = 1000000; // --list-background: other keys in the store
+  bool list_background_given = false;
   std::string raw = "auto";              // --raw auto|none|sqlite,redis,...
   std::vector<std::string> modes;        // --modes json,text; empty: each workload's default
   std::string out_dir;                   // --out DIR: results.json, results.csv, chart.svg

@@ -83,7 +83,8 @@ RunResult run_workload(Workload& workload, Backend& backend, Mode mode,
       }
       std::uint64_t done = 0, errors = 0;
       auto& counter = progress[static_cast<std::size_t>(t)].done;
-      while (done < budget && !stop.load(std::memory_order_relaxed)) {
+      const std::uint64_t min_steps = settings.ops ? 0 : workload.min_steps_per_thread();
+      while (done < budget && (done < min_steps || !stop.load(std::memory_order_relaxed))) {
         try {
           workload.step(w, *session);
         } catch (const std::exception& e) {

@@ -78,6 +78,9 @@ class Workload {
   // Operations step() needs; a backend lacking one skips the workload.
   virtual std::vector<OpKind> ops() const = 0;
   virtual int phases() const { return 1; }
+  // Timed runs go on past --duration until each thread did this many steps
+  // (slow operations would otherwise leave too few samples).
+  virtual std::uint64_t min_steps_per_thread() const { return 0; }
   // A label for phase `phase` ("" when there is one phase).
   virtual std::string phase_label(int phase) const { (void)phase; return ""; }
   // Loads what `phase` needs (adding to the previous phases' data).
