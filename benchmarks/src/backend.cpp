@@ -8,10 +8,14 @@ const char* to_string(Mode mode) { return mode == Mode::json ? "json" : "text"; 
 
 const char* to_string(OpKind op) {
   switch (op) {
-    case OpKind::get: return "get";
-    case OpKind::set: return "set";
-    case OpKind::cas: return "cas";
-    case OpKind::list: return "list";
+    case OpKind::get:
+      return "get";
+    case OpKind::set:
+      return "set";
+    case OpKind::cas:
+      return "cas";
+    case OpKind::list:
+      return "list";
   }
   return "?";
 }
@@ -82,7 +86,8 @@ std::unique_ptr<Backend> make_raw_backend(const std::string& driver, const std::
   (void)url;
   throw std::runtime_error("no raw " + driver +
                            " baseline in this build (client library not found or "
-                           "KVSTORE_WITH_" + driver + " off)");
+                           "KVSTORE_WITH_" +
+                           driver + " off)");
 }
 
 }  // namespace kvbench

@@ -71,7 +71,10 @@ class Backend {
   virtual bool raw() const = 0;
   // The redacted URL, for the report.
   virtual std::string where() const = 0;
-  virtual bool supports(OpKind op) const { (void)op; return true; }
+  virtual bool supports(OpKind op) const {
+    (void)op;
+    return true;
+  }
   // Called before each workload: raw backends recreate their table (or delete
   // their keys); kvstore backends reopen the store.
   virtual void reset() {}

@@ -62,7 +62,8 @@ class KvstoreSession final : public Session {
 class KvstoreBackend final : public Backend {
  public:
   explicit KvstoreBackend(std::string url)
-      : url_(std::move(url)), store_(kvstore::open(url_)),
+      : url_(std::move(url)),
+        store_(kvstore::open(url_)),
         where_(kvstore::Url::parse(url_).redacted()) {}
 
   std::string name() const override { return store_->driver_name(); }

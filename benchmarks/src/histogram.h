@@ -10,9 +10,9 @@ namespace kvbench {
 
 class Histogram {
  public:
-  static constexpr int kSubBits = 5;                     // 32 sub-buckets per power of two
-  static constexpr int kLinear = 1 << (kSubBits + 1);    // values below 64 are exact
-  static constexpr int kMaxExponent = 40;                // 2^40 ns ~ 18 minutes
+  static constexpr int kSubBits = 5;                   // 32 sub-buckets per power of two
+  static constexpr int kLinear = 1 << (kSubBits + 1);  // values below 64 are exact
+  static constexpr int kMaxExponent = 40;              // 2^40 ns ~ 18 minutes
   static constexpr int kBuckets = kLinear + (kMaxExponent - kSubBits) * (1 << kSubBits);
 
   void record(std::uint64_t nanos);

@@ -30,8 +30,8 @@ std::string random_id() {
   return buf;
 }
 
-Row make_row(const Workload& w, const std::string& phase, const Backend& b, Mode mode,
-             int threads, OpKind op, const RunResult& r) {
+Row make_row(const Workload& w, const std::string& phase, const Backend& b, Mode mode, int threads,
+             OpKind op, const RunResult& r) {
   const OpStats& s = r.ops[static_cast<std::size_t>(op)];
   Row row;
   row.workload = w.name();
@@ -139,7 +139,7 @@ int run(int argc, char** argv) {
       } catch (...) {
       }
       std::string note = (e.code() == kvstore::ErrorCode::unsupported ? "driver not available: "
-                                                                       : "cannot open: ") +
+                                                                      : "cannot open: ") +
                          where + ": " + e.what();
       std::printf("%s\n", note.c_str());
       report.notes.push_back(note);
@@ -170,8 +170,10 @@ int run(int argc, char** argv) {
       }
       std::string note;
       if (!raw_backend_built(driver)) {
-        note = "raw-" + driver + " baseline not built (client library not found or "
-               "KVSTORE_WITH_" + driver + "=OFF)";
+        note = "raw-" + driver +
+               " baseline not built (client library not found or "
+               "KVSTORE_WITH_" +
+               driver + "=OFF)";
       } else {
         try {
           backends.push_back(make_raw_backend(driver, url));
@@ -254,9 +256,10 @@ int run(int argc, char** argv) {
                                                mode, threads, op, r));
               }
               if (r.errors) {
-                std::string note = name + " on " + backend->name() + " (" + to_string(mode) +
-                                   ", " + std::to_string(threads) + " threads): " +
-                                   std::to_string(r.errors) + " errors, first: " + r.first_error;
+                std::string note = name + " on " + backend->name() + " (" + to_string(mode) + ", " +
+                                   std::to_string(threads) +
+                                   " threads): " + std::to_string(r.errors) +
+                                   " errors, first: " + r.first_error;
                 report.notes.push_back(note);
               }
             }

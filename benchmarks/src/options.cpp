@@ -49,9 +49,12 @@ double parse_duration_seconds(const std::string& text) {
   }
   std::string unit = text.substr(used);
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1;
-  else if (unit == "ms") scale = 1e-3;
-  else if (unit == "m" || unit == "min") scale = 60;
+  if (unit.empty() || unit == "s")
+    scale = 1;
+  else if (unit == "ms")
+    scale = 1e-3;
+  else if (unit == "m" || unit == "min")
+    scale = 60;
   if (scale == 0 || !(number > 0)) {
     throw std::invalid_argument("bad duration '" + text + "' (e.g. 2s, 500ms)");
   }
@@ -60,8 +63,8 @@ double parse_duration_seconds(const std::string& text) {
 
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
-  bool threads_given = false, duration_given = false, keys_given = false,
-       background_given = false, entries_given = false;
+  bool threads_given = false, duration_given = false, keys_given = false, background_given = false,
+       entries_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
     std::string value;

@@ -30,9 +30,9 @@ Zipf::Zipf(std::uint64_t n, double theta) : n_(n), theta_(theta) {
   alpha_ = 1.0 / (1.0 - theta);
   zetan_ = zeta(n, theta);
   double zeta2 = zeta(2, theta);
-  eta_ = n < 2 ? 1.0
-               : (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) /
-                     (1.0 - zeta2 / zetan_);
+  eta_ = n < 2
+             ? 1.0
+             : (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta2 / zetan_);
   half_pow_theta_ = 1.0 + std::pow(0.5, theta);
 }
 
@@ -41,8 +41,8 @@ std::uint64_t Zipf::rank(Rng& rng) const {
   double uz = u * zetan_;
   if (uz < 1.0 || n_ == 1) return 0;
   if (uz < half_pow_theta_) return 1;
-  auto r = static_cast<std::uint64_t>(static_cast<double>(n_) *
-                                      std::pow(eta_ * u - eta_ + 1.0, alpha_));
+  auto r =
+      static_cast<std::uint64_t>(static_cast<double>(n_) * std::pow(eta_ * u - eta_ + 1.0, alpha_));
   return r >= n_ ? n_ - 1 : r;
 }
 

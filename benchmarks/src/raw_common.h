@@ -48,7 +48,7 @@ class RawSession : public Session {
   Mode mode_;
   std::string text_;  // reused buffers
   std::string key_;
-  Value value_;       // keeps the parsed value alive like a caller would
+  Value value_;  // keeps the parsed value alive like a caller would
 };
 
 }  // namespace kvbench

@@ -48,8 +48,8 @@ class MysqlSession final : public RawSession {
   MysqlSession(const Endpoint& e, Mode mode) : RawSession(mode) {
     driver()->threadInit();
     conn_ = connect(e);
-    get_.reset(conn_->prepareStatement(std::string("SELECT v FROM kvbench_raw WHERE k = ? AND ") +
-                                       kLive));
+    get_.reset(
+        conn_->prepareStatement(std::string("SELECT v FROM kvbench_raw WHERE k = ? AND ") + kLive));
     set_.reset(conn_->prepareStatement(
         "INSERT INTO kvbench_raw (k, v, expires_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "
         "v = VALUES(v), expires_at = VALUES(expires_at)"));

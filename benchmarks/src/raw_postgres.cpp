@@ -43,7 +43,8 @@ class PgSession final : public RawSession {
                   "CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, expires_at = EXCLUDED.expires_at "
                   "WHERE t.expires_at IS NOT NULL AND t.expires_at <= $2");
     conn_.prepare("update_if", std::string("UPDATE kvbench_raw SET v = $4, expires_at = $5 "
-                                           "WHERE k = $1 AND v = $3 AND ") + kLive);
+                                           "WHERE k = $1 AND v = $3 AND ") +
+                                   kLive);
     conn_.prepare("delete_if",
                   std::string("DELETE FROM kvbench_raw WHERE k = $1 AND v = $3 AND ") + kLive);
     conn_.prepare("list", std::string("SELECT k, v FROM kvbench_raw WHERE k > $1 AND k < $3 AND ") +
@@ -57,7 +58,8 @@ class PgSession final : public RawSession {
       pqxx::work tx(conn_);
       for (std::size_t n = 0; n < 5000 && i < end; ++n, ++i) {
         item(i, key, doc);
-        with_expiry(ttl, [&](auto e) { return tx.exec_prepared("set", raw_key(key), doc->text, e); });
+        with_expiry(ttl,
+                    [&](auto e) { return tx.exec_prepared("set", raw_key(key), doc->text, e); });
       }
       tx.commit();
     }
@@ -82,11 +84,13 @@ class PgSession final : public RawSession {
     if (!expected) {
       if (!desired) return !get_text(key, scratch_);
       r = with_expiry(ttl, [&](auto e) {
-        return tx.exec_prepared("insert_if_absent", key, static_cast<long long>(now_ms()), *desired, e);
+        return tx.exec_prepared("insert_if_absent", key, static_cast<long long>(now_ms()), *desired,
+                                e);
       });
     } else if (desired) {
       r = with_expiry(ttl, [&](auto e) {
-        return tx.exec_prepared("update_if", key, static_cast<long long>(now_ms()), *expected, *desired, e);
+        return tx.exec_prepared("update_if", key, static_cast<long long>(now_ms()), *expected,
+                                *desired, e);
       });
     } else {
       r = tx.exec_prepared("delete_if", key, static_cast<long long>(now_ms()), *expected);
@@ -110,7 +114,6 @@ class PgSession final : public RawSession {
   }
 
  private:
-
   pqxx::connection conn_;
   std::string scratch_;
 };

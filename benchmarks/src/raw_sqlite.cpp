@@ -19,10 +19,10 @@ namespace {
 class Db {
  public:
   explicit Db(const std::string& path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                                 SQLITE_OPEN_URI,
-                             nullptr);
+    int rc = sqlite3_open_v2(
+        path.c_str(), &db_,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+        nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close(db_);
@@ -120,11 +120,15 @@ class SqliteSession final : public RawSession {
                           "CONFLICT (k) DO UPDATE SET v = excluded.v, expires_at = "
                           "excluded.expires_at WHERE expires_at IS NOT NULL AND expires_at <= ?"),
         update_if_(db_, (std::string("UPDATE kvbench_raw SET v = ?, expires_at = ? WHERE k = ? "
-                                     "AND v = ? AND ") + kLive).c_str()),
-        delete_if_(db_, (std::string("DELETE FROM kvbench_raw WHERE k = ? AND v = ? AND ") +
-                         kLive).c_str()),
-        list_(db_, (std::string("SELECT k, v FROM kvbench_raw WHERE k > ? AND k < ? AND ") +
-                    kLive + " ORDER BY k LIMIT ?").c_str()),
+                                     "AND v = ? AND ") +
+                         kLive)
+                            .c_str()),
+        delete_if_(
+            db_,
+            (std::string("DELETE FROM kvbench_raw WHERE k = ? AND v = ? AND ") + kLive).c_str()),
+        list_(db_, (std::string("SELECT k, v FROM kvbench_raw WHERE k > ? AND k < ? AND ") + kLive +
+                    " ORDER BY k LIMIT ?")
+                       .c_str()),
         begin_(db_, "BEGIN"),
         commit_(db_, "COMMIT") {}
 
@@ -179,7 +183,9 @@ class SqliteSession final : public RawSession {
     // The first page starts after the prefix itself (raw keys under it are longer).
     std::string after = begin.substr(0, begin.size() - 1);
     for (;;) {
-      list_.text(1, after).text(2, end).integer(3, now_ms())
+      list_.text(1, after)
+          .text(2, end)
+          .integer(3, now_ms())
           .integer(4, static_cast<std::int64_t>(kRawListPage));
       std::size_t rows = 0;
       while (list_.step() == SQLITE_ROW) {

@@ -3,16 +3,17 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
-#include <tuple>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -67,8 +68,8 @@ std::vector<Ratio> compute_ratios(Report& report) {
         continue;
       }
       r.ratio = r.ops_per_s / b.ops_per_s;
-      Ratio x{r.workload, r.phase, r.driver, r.mode, r.op, r.threads, r.ops_per_s, b.ops_per_s,
-              *r.ratio, std::nullopt};
+      Ratio x{r.workload, r.phase,     r.driver,    r.mode,   r.op,
+              r.threads,  r.ops_per_s, b.ops_per_s, *r.ratio, std::nullopt};
       if (r.op == "get" || r.op == "set") x.target = 0.9;
       out.push_back(x);
       break;
@@ -78,11 +79,10 @@ std::vector<Ratio> compute_ratios(Report& report) {
 }
 
 void print_workload_table(const std::vector<Row>& rows, const std::string& workload) {
-  std::printf("%s %s %s %s %s %s %s %s %s %s\n", pad("target", 14).c_str(),
-              pad("mode", 4).c_str(), pad("thr", 3, true).c_str(), pad("op", 18).c_str(),
-              pad("ops/s", 9, true).c_str(), pad("p50 µs", 8, true).c_str(),
-              pad("p99 µs", 8, true).c_str(), pad("p99.9 µs", 9, true).c_str(),
-              pad("÷ raw", 6, true).c_str(), "notes");
+  std::printf("%s %s %s %s %s %s %s %s %s %s\n", pad("target", 14).c_str(), pad("mode", 4).c_str(),
+              pad("thr", 3, true).c_str(), pad("op", 18).c_str(), pad("ops/s", 9, true).c_str(),
+              pad("p50 µs", 8, true).c_str(), pad("p99 µs", 8, true).c_str(),
+              pad("p99.9 µs", 9, true).c_str(), pad("÷ raw", 6, true).c_str(), "notes");
   for (const Row& r : rows) {
     if (r.workload != workload) continue;
     std::string op = r.op + (r.phase.empty() ? "" : " " + r.phase);
@@ -95,13 +95,12 @@ void print_workload_table(const std::vector<Row>& rows, const std::string& workl
               fmt("%.0f ns/entry", per_entry);
     }
     if (r.errors) notes += (notes.empty() ? "" : ", ") + std::to_string(r.errors) + " errors";
-    std::printf("%s %s %s %s %s %s %s %s %s %s\n", pad(r.target, 14).c_str(),
-                pad(r.mode, 4).c_str(), pad(std::to_string(r.threads), 3, true).c_str(),
-                pad(op, 18).c_str(), pad(human_rate(r.ops_per_s), 9, true).c_str(),
-                pad(format_us(r.p50_us), 8, true).c_str(),
-                pad(format_us(r.p99_us), 8, true).c_str(),
-                pad(format_us(r.p999_us), 9, true).c_str(),
-                pad(r.ratio ? fmt("%.2f", *r.ratio) : "", 6, true).c_str(), notes.c_str());
+    std::printf(
+        "%s %s %s %s %s %s %s %s %s %s\n", pad(r.target, 14).c_str(), pad(r.mode, 4).c_str(),
+        pad(std::to_string(r.threads), 3, true).c_str(), pad(op, 18).c_str(),
+        pad(human_rate(r.ops_per_s), 9, true).c_str(), pad(format_us(r.p50_us), 8, true).c_str(),
+        pad(format_us(r.p99_us), 8, true).c_str(), pad(format_us(r.p999_us), 9, true).c_str(),
+        pad(r.ratio ? fmt("%.2f", *r.ratio) : "", 6, true).c_str(), notes.c_str());
   }
   std::fflush(stdout);
 }
@@ -111,8 +110,9 @@ void print_ratio_table(const std::vector<Ratio>& ratios) {
     std::printf("\nNo kvstore ÷ raw ratios: no driver ran next to its raw baseline.\n");
     return;
   }
-  std::printf("\nkvstore ÷ raw client (ops/s; json: JSON API vs raw + nlohmann parse/dump, "
-              "text: zero-parse vs raw bytes; target ≥ 0.90 for get/set)\n");
+  std::printf(
+      "\nkvstore ÷ raw client (ops/s; json: JSON API vs raw + nlohmann parse/dump, "
+      "text: zero-parse vs raw bytes; target ≥ 0.90 for get/set)\n");
   std::printf("%s %s %s %s %s %s %s %s\n", pad("driver", 9).c_str(), pad("workload", 15).c_str(),
               pad("op", 16).c_str(), pad("mode", 4).c_str(), pad("thr", 3, true).c_str(),
               pad("kvstore", 9, true).c_str(), pad("raw", 9, true).c_str(),
@@ -132,6 +132,12 @@ void print_ratio_table(const std::vector<Ratio>& ratios) {
 void write_json(const Report& report, const std::vector<Ratio>& ratios, const std::string& path) {
   nlohmann::ordered_json j;
   j["tool"] = "kvbench";
+  {
+    std::time_t now = std::time(nullptr);
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    j["date"] = date;
+  }
   j["argv"] = report.argv;
   j["machine"] = report.machine;
   j["notes"] = report.notes;
@@ -163,12 +169,17 @@ void write_json(const Report& report, const std::vector<Ratio>& ratios, const st
   }
   auto& rs = j["ratios"] = nlohmann::ordered_json::array();
   for (const Ratio& x : ratios) {
-    rs.push_back({{"driver", x.driver}, {"workload", x.workload}, {"phase", x.phase},
-                  {"op", x.op}, {"mode", x.mode}, {"threads", x.threads},
-                  {"kvstore_ops_per_s", x.kvstore_ops}, {"raw_ops_per_s", x.raw_ops},
-                  {"ratio", x.ratio},
-                  {"target", x.target ? nlohmann::ordered_json(*x.target)
-                                      : nlohmann::ordered_json()}});
+    rs.push_back(
+        {{"driver", x.driver},
+         {"workload", x.workload},
+         {"phase", x.phase},
+         {"op", x.op},
+         {"mode", x.mode},
+         {"threads", x.threads},
+         {"kvstore_ops_per_s", x.kvstore_ops},
+         {"raw_ops_per_s", x.raw_ops},
+         {"ratio", x.ratio},
+         {"target", x.target ? nlohmann::ordered_json(*x.target) : nlohmann::ordered_json()}});
   }
   std::ofstream out(path);
   if (!out) throw std::runtime_error("cannot write " + path);
@@ -184,9 +195,9 @@ void write_csv(const Report& report, const std::string& path) {
     out << r.workload << ',' << r.phase << ',' << r.target << ',' << r.driver << ','
         << (r.raw ? 1 : 0) << ',' << r.mode << ',' << r.threads << ',' << r.op << ',' << r.count
         << ',' << fmt("%.3f", r.seconds) << ',' << fmt("%.1f", r.ops_per_s) << ','
-        << fmt("%.2f", r.p50_us) << ',' << fmt("%.2f", r.p99_us) << ','
-        << fmt("%.2f", r.p999_us) << ',' << fmt("%.2f", r.mean_us) << ',' << r.hits << ','
-        << r.entries << ',' << r.errors << ',' << (r.ratio ? fmt("%.3f", *r.ratio) : "") << '\n';
+        << fmt("%.2f", r.p50_us) << ',' << fmt("%.2f", r.p99_us) << ',' << fmt("%.2f", r.p999_us)
+        << ',' << fmt("%.2f", r.mean_us) << ',' << r.hits << ',' << r.entries << ',' << r.errors
+        << ',' << (r.ratio ? fmt("%.3f", *r.ratio) : "") << '\n';
   }
 }
 
@@ -213,7 +224,24 @@ std::string write_chart(const Report& report, const std::string& svg_path) {
     thread_counts.insert(r.threads);
     value[{r.threads, label, s}] = r.ops_per_s;
   }
-  for (const auto& entry : ordered) series.push_back(entry.second);
+  // Colour by driver (dark: kvstore, light: raw baseline); json bars are
+  // solid, text (zero-parse / raw bytes) bars are hatched.
+  static const std::map<std::string, std::pair<const char*, const char*>> kColours = {
+      {"memory", {"#555555", "#bbbbbb"}},   {"sqlite", {"#1f5fa8", "#8fb8e6"}},
+      {"redis", {"#b8322a", "#f0a09a"}},    {"postgres", {"#2a8a3e", "#9bd6a6"}},
+      {"mysql", {"#d07a10", "#f5c98a"}},
+  };
+  std::vector<std::string> styles;
+  for (const auto& [key, name] : ordered) {
+    const auto& [driver, mode, raw, target] = key;
+    auto it = kColours.find(driver);
+    const char* colour = it == kColours.end() ? (raw ? "#d9b3ff" : "#7a3db8")
+                                              : (raw ? it->second.second : it->second.first);
+    series.push_back(name);
+    styles.push_back(std::string("lc rgb '") + colour + "' fs " +
+                     (mode == "text" ? "pattern 5 border rgb '" + std::string(colour) + "'"
+                                     : std::string("solid 0.9 border -1")));
+  }
   {
     std::ofstream out(dat);
     if (!out) return "cannot write " + dat;
@@ -253,8 +281,13 @@ std::string write_chart(const Report& report, const std::string& svg_path) {
     for (int t : thread_counts) {
       out << "set title 'kvbench: ops/s at " << t << " thread" << (t == 1 ? "" : "s")
           << " (higher is better)'\n"
-          << "plot for [i=2:" << series.size() + 1 << "] '" << dat << "' index " << block
-          << " using i:xtic(1) title columnheader(i)\n";
+          << "plot ";
+      for (std::size_t i = 0; i < series.size(); ++i) {
+        out << (i ? ", \\\n     '' " : "'" + dat + "' ") << "index " << block << " using "
+            << i + 2 << (i ? "" : ":xtic(1)") << " title columnheader(" << i + 2 << ") "
+            << styles[i];
+      }
+      out << "\n";
       ++block;
     }
     out << "unset multiplot\n";

@@ -31,7 +31,7 @@ struct Ratio {
 
 struct Report {
   std::vector<Row> rows;
-  std::vector<std::string> notes;  // unavailable drivers, skipped workloads, errors
+  std::vector<std::string> notes;    // unavailable drivers, skipped workloads, errors
   std::vector<std::string> machine;  // "key: value" lines
   std::vector<std::string> argv;
 };

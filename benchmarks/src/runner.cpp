@@ -126,8 +126,7 @@ RunResult run_workload(Workload& workload, Backend& backend, Mode mode,
   }
   for (auto& t : threads) t.join();
   result.errors = error_count.load();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (settings.progress) clear_bar();
 
   for (Worker& w : workers) {
@@ -166,4 +165,3 @@ void BackendLoader::load(std::size_t count, const Session::ItemFn& item, Ttl ttl
 }
 
 }  // namespace kvbench
-

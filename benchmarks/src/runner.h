@@ -17,8 +17,8 @@ struct RunSettings {
   std::optional<std::uint64_t> ops;  // total over all threads; else duration_s
   double duration_s = 1.0;
   std::uint64_t seed = 42;
-  bool progress = false;             // draw a bar on stderr
-  std::string label;                 // shown next to the bar
+  bool progress = false;  // draw a bar on stderr
+  std::string label;      // shown next to the bar
 };
 
 struct RunResult {
@@ -30,7 +30,8 @@ struct RunResult {
 
 // Runs `workload` on `backend` with settings.threads threads. Each thread
 // opens its own session (not timed), then all start together.
-RunResult run_workload(Workload& workload, Backend& backend, Mode mode, const RunSettings& settings);
+RunResult run_workload(Workload& workload, Backend& backend, Mode mode,
+                       const RunSettings& settings);
 
 // A Loader that writes through `threads` sessions of `backend` in parallel.
 class BackendLoader final : public Loader {

@@ -63,10 +63,13 @@ class PointWorkload : public Workload {
   explicit PointWorkload(WorkloadParams p)
       : Workload(std::move(p)), pool_(make_pool(kPool, p_.value_size, p_.seed, "users")) {}
   void prepare(int, Loader& loader) override {
-    loader.load(p_.keys, [this](std::size_t i, KvKey& key, const Doc*& doc) {
-      key = {p_.ns, "k", num(i)};
-      doc = &pool_[i % kPool];
-    }, std::nullopt);
+    loader.load(
+        p_.keys,
+        [this](std::size_t i, KvKey& key, const Doc*& doc) {
+          key = {p_.ns, "k", num(i)};
+          doc = &pool_[i % kPool];
+        },
+        std::nullopt);
   }
 
  protected:
@@ -116,7 +119,10 @@ class Overwrite final : public PointWorkload {
     std::uint64_t i = w.rng.below(p_.keys);
     KvKey k = key("k", i);
     const Doc& doc = pool_[(i + w.counter++) % kPool];
-    w.recorder.time(OpKind::set, [&] { s.set(k, doc, std::nullopt); return 0; });
+    w.recorder.time(OpKind::set, [&] {
+      s.set(k, doc, std::nullopt);
+      return 0;
+    });
   }
 };
 
@@ -138,7 +144,10 @@ class ZeroParse final : public PointWorkload {
       w.recorder.stats(OpKind::get).hits += found;
     } else {
       const Doc& doc = pool_[(i + w.counter++) % kPool];
-      w.recorder.time(OpKind::set, [&] { s.set(k, doc, std::nullopt); return 0; });
+      w.recorder.time(OpKind::set, [&] {
+        s.set(k, doc, std::nullopt);
+        return 0;
+      });
     }
   }
 };
@@ -157,7 +166,10 @@ class Fill final : public Workload {
     KvKey k = {p_.ns, "fill", num(run_), num(static_cast<std::uint64_t>(w.index)),
                num(w.counter++)};
     const Doc& doc = pool_[w.counter % kPool];
-    w.recorder.time(OpKind::set, [&] { s.set(k, doc, std::chrono::hours(1)); return 0; });
+    w.recorder.time(OpKind::set, [&] {
+      s.set(k, doc, std::chrono::hours(1));
+      return 0;
+    });
   }
 
  private:
@@ -177,10 +189,13 @@ class CasContention final : public Workload {
   std::vector<OpKind> ops() const override { return {OpKind::get, OpKind::cas}; }
   void prepare(int, Loader& loader) override {
     static const Doc zero(Value(0));
-    loader.load(kKeys, [this](std::size_t i, KvKey& key, const Doc*& doc) {
-      key = {p_.ns, "counter", num(i)};
-      doc = &zero;
-    }, std::nullopt);
+    loader.load(
+        kKeys,
+        [this](std::size_t i, KvKey& key, const Doc*& doc) {
+          key = {p_.ns, "counter", num(i)};
+          doc = &zero;
+        },
+        std::nullopt);
   }
   void init_worker(Worker& w) override { w.seen.assign(kKeys, -1); }
   void step(Worker& w, Session& s) override {
@@ -192,9 +207,8 @@ class CasContention final : public Workload {
     }
     Doc expected{Value(w.seen[j])};
     Doc desired{Value(w.seen[j] + 1)};
-    bool swapped = w.recorder.time(OpKind::cas, [&] {
-      return s.cas(k, &expected, &desired, std::nullopt);
-    });
+    bool swapped =
+        w.recorder.time(OpKind::cas, [&] { return s.cas(k, &expected, &desired, std::nullopt); });
     if (swapped) {
       ++w.recorder.stats(OpKind::cas).hits;
       ++w.seen[j];
@@ -231,15 +245,21 @@ class ListPrefix final : public Workload {
   }
   void prepare(int phase, Loader& loader) override {
     if (phase == 0) {
-      loader.load(p_.list_entries, [this](std::size_t i, KvKey& key, const Doc*& doc) {
-        key = {p_.ns, "target", pad(i)};
-        doc = &pool_[i % kPool];
-      }, std::nullopt);
+      loader.load(
+          p_.list_entries,
+          [this](std::size_t i, KvKey& key, const Doc*& doc) {
+            key = {p_.ns, "target", pad(i)};
+            doc = &pool_[i % kPool];
+          },
+          std::nullopt);
     } else {
-      loader.load(p_.list_background, [this](std::size_t i, KvKey& key, const Doc*& doc) {
-        key = {p_.ns, i % 2 ? "a-other" : "z-other", pad(i)};
-        doc = &small_[i % kPool];
-      }, std::nullopt);
+      loader.load(
+          p_.list_background,
+          [this](std::size_t i, KvKey& key, const Doc*& doc) {
+            key = {p_.ns, i % 2 ? "a-other" : "z-other", pad(i)};
+            doc = &small_[i % kPool];
+          },
+          std::nullopt);
     }
   }
   void step(Worker& w, Session& s) override {
@@ -286,17 +306,23 @@ class Fedify final : public Workload {
   std::vector<OpKind> ops() const override { return {OpKind::get, OpKind::set, OpKind::cas}; }
   void prepare(int, Loader& loader) override {
     std::size_t present = p_.keys / 20 * 19;
-    loader.load(2 * present, [this](std::size_t j, KvKey& key, const Doc*& doc) {
-      std::size_t idx = j / 2;
-      std::uint64_t i = idx / 19 * 20 + idx % 19 + 1;  // skips every 20th key: 5% absent
-      key = item_key(j % 2 == 0, i);
-      doc = j % 2 == 0 ? &keys_pool_[i % kPool] : &docs_pool_[i % kPool];
-    }, std::nullopt);
-    loader.load(kFollowers, [this](std::size_t i, KvKey& key, const Doc*& doc) {
-      key = {p_.ns, "_fedify", "followers", "https://local.example/users/alice",
-             "https://remote" + num(i % 97) + ".example/users/u" + num(i)};
-      doc = &follower_pool_[i % kPool];
-    }, std::nullopt);
+    loader.load(
+        2 * present,
+        [this](std::size_t j, KvKey& key, const Doc*& doc) {
+          std::size_t idx = j / 2;
+          std::uint64_t i = idx / 19 * 20 + idx % 19 + 1;  // skips every 20th key: 5% absent
+          key = item_key(j % 2 == 0, i);
+          doc = j % 2 == 0 ? &keys_pool_[i % kPool] : &docs_pool_[i % kPool];
+        },
+        std::nullopt);
+    loader.load(
+        kFollowers,
+        [this](std::size_t i, KvKey& key, const Doc*& doc) {
+          key = {p_.ns, "_fedify", "followers", "https://local.example/users/alice",
+                 "https://remote" + num(i % 97) + ".example/users/u" + num(i)};
+          doc = &follower_pool_[i % kPool];
+        },
+        std::nullopt);
   }
   void begin_run(int) override {
     ++run_;
@@ -314,13 +340,19 @@ class Fedify final : public Workload {
       KvKey k = {p_.ns, "_fedify", "activityIdempotence",
                  "https://remote.example/activities/" + num(run_) + "-" +
                      num(static_cast<std::uint64_t>(w.index)) + "-" + num(w.counter++)};
-      w.recorder.time(OpKind::set, [&] { s.set(k, marker_, std::chrono::hours(24)); return 0; });
+      w.recorder.time(OpKind::set, [&] {
+        s.set(k, marker_, std::chrono::hours(24));
+        return 0;
+      });
     } else if (r < 950) {
       std::uint64_t i = zipf_.scrambled(w.rng);
       bool key_doc = w.rng.below(2) == 0;
       KvKey k = item_key(key_doc, i);
       const Doc& doc = key_doc ? keys_pool_[i % kPool] : docs_pool_[i % kPool];
-      w.recorder.time(OpKind::set, [&] { s.set(k, doc, std::chrono::minutes(5)); return 0; });
+      w.recorder.time(OpKind::set, [&] {
+        s.set(k, doc, std::chrono::minutes(5));
+        return 0;
+      });
     } else if (r < 998) {
       bool nonce = r < 980;
       std::uint64_t id = nonce ? nonce_.fetch_add(1) / 2 : task_.fetch_add(1) / 4;
@@ -328,9 +360,7 @@ class Fedify final : public Workload {
       const Doc& desired = nonce ? marker_ : worker_doc(w);
       std::chrono::milliseconds ttl = nonce ? std::chrono::milliseconds(std::chrono::hours(1))
                                             : std::chrono::milliseconds(std::chrono::minutes(1));
-      bool swapped = w.recorder.time(OpKind::cas, [&] {
-        return s.cas(k, nullptr, &desired, ttl);
-      });
+      bool swapped = w.recorder.time(OpKind::cas, [&] { return s.cas(k, nullptr, &desired, ttl); });
       w.recorder.stats(OpKind::cas).hits += swapped;
     } else if (w.can_list) {
       KvKey prefix = {p_.ns, "_fedify", "followers", "https://local.example/users/alice"};
@@ -362,8 +392,8 @@ class Fedify final : public Workload {
 }  // namespace
 
 std::vector<std::string> workload_names() {
-  return {"fedify", "fill", "read-hit", "read-miss", "overwrite", "cas-contention",
-          "list-prefix", "zero-parse"};
+  return {"fedify",    "fill",           "read-hit",    "read-miss",
+          "overwrite", "cas-contention", "list-prefix", "zero-parse"};
 }
 
 std::unique_ptr<Workload> make_workload(const std::string& name, const WorkloadParams& params) {

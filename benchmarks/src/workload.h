@@ -18,8 +18,8 @@
 namespace kvbench {
 
 struct OpStats {
-  Histogram latency;        // nanoseconds per call
-  std::uint64_t hits = 0;   // get: found; cas: swapped
+  Histogram latency;          // nanoseconds per call
+  std::uint64_t hits = 0;     // get: found; cas: swapped
   std::uint64_t entries = 0;  // list: entries returned
 };
 
@@ -47,9 +47,9 @@ struct Worker {
   int threads = 1;
   Rng rng{0};
   Recorder recorder;
-  std::uint64_t counter = 0;          // per-thread sequence for unique keys
-  std::vector<std::int64_t> seen;     // cas-contention: last value seen per key
-  bool can_list = true;               // the backend offers list (raw-redis does not)
+  std::uint64_t counter = 0;       // per-thread sequence for unique keys
+  std::vector<std::int64_t> seen;  // cas-contention: last value seen per key
+  bool can_list = true;            // the backend offers list (raw-redis does not)
 };
 
 struct WorkloadParams {
@@ -82,9 +82,15 @@ class Workload {
   // (slow operations would otherwise leave too few samples).
   virtual std::uint64_t min_steps_per_thread() const { return 0; }
   // A label for phase `phase` ("" when there is one phase).
-  virtual std::string phase_label(int phase) const { (void)phase; return ""; }
+  virtual std::string phase_label(int phase) const {
+    (void)phase;
+    return "";
+  }
   // Loads what `phase` needs (adding to the previous phases' data).
-  virtual void prepare(int phase, Loader& loader) { (void)phase; (void)loader; }
+  virtual void prepare(int phase, Loader& loader) {
+    (void)phase;
+    (void)loader;
+  }
   // Called before each timed run (shared counters are reset).
   virtual void begin_run(int threads) { (void)threads; }
   virtual void init_worker(Worker& w) { (void)w; }

@@ -118,10 +118,13 @@ TEST_CASE("Option parsing", "[bench]") {
   CHECK(d.value_size == 1024);
   CHECK(!d.ops);
 
-  Options o = parse_options({"--url", "memory:", "--url=sqlite:x.db", "--workload", "fill,read-hit",
-                             "--threads", "1,2,4", "--ops", "10k", "--keys", "500",
-                             "--value-size", "2048", "--seed", "9", "--json", "a.json",
-                             "--modes", "json,text", "--raw", "none"});
+  Options o = parse_options({"--url",      "memory:",       "--url=sqlite:x.db",
+                             "--workload", "fill,read-hit", "--threads",
+                             "1,2,4",      "--ops",         "10k",
+                             "--keys",     "500",           "--value-size",
+                             "2048",       "--seed",        "9",
+                             "--json",     "a.json",        "--modes",
+                             "json,text",  "--raw",         "none"});
   CHECK(o.urls == std::vector<std::string>{"memory:", "sqlite:x.db"});
   CHECK(o.workloads == std::vector<std::string>{"fill", "read-hit"});
   CHECK(o.threads == std::vector<int>{1, 2, 4});
