@@ -7,7 +7,8 @@
 # Usage: scripts/bench-all.sh [OUT_DIR] [kvbench options...]
 #   OUT_DIR defaults to docs/benchmarks; it receives results.json, results.csv,
 #   chart.svg (+ chart.gp, chart.dat) and table.txt (the printed report).
-# Environment: KVSTORE_BUILD_ROOT (default build/), KVSTORE_JOBS (default nproc).
+# Environment: KVSTORE_BUILD_ROOT (default build/), KVSTORE_JOBS (default nproc),
+#   KVSTORE_CMAKE_ARGS (extra CMake arguments, e.g. "-DKVSTORE_WITH_MYSQL=OFF").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,8 +18,9 @@ build=${KVSTORE_BUILD_ROOT:-$root/build}/bench
 jobs=${KVSTORE_JOBS:-$(nproc)}
 
 scripts/install-deps.sh --servers
+read -r -a extra_cmake_args <<< "${KVSTORE_CMAKE_ARGS:-}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVSTORE_BUILD_TESTS=OFF \
-  -DKVSTORE_BUILD_TOOLS=OFF > /dev/null
+  -DKVSTORE_BUILD_TOOLS=OFF "${extra_cmake_args[@]}" > /dev/null
 cmake --build "$build" --parallel "$jobs" --target kvbench
 
 services_dir=$(mktemp -d /tmp/kvbench-services.XXXXXX)
