@@ -239,7 +239,7 @@ class ListPrefix final : public Workload {
   }
   std::vector<OpKind> ops() const override { return {OpKind::list}; }
   int phases() const override { return 2; }
-  std::uint64_t min_steps_per_thread() const override { return 5; }
+  std::uint64_t min_steps_per_thread() const override { return 3; }
   std::string phase_label(int phase) const override {
     return phase == 0 ? "others=0" : "others=" + num(p_.list_background);
   }
