@@ -401,8 +401,8 @@ class MysqlStore final : public KvStore {
   }
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
-    check_packet(json, 1);
     run(Retry::idempotent, [&](Connection& c) {
+      check_packet(json, 1);
       sql::PreparedStatement& s = stmt(c, ttl ? kSetTtl : kSet);
       s.setString(1, key);
       s.setString(2, bytes(json));
@@ -433,9 +433,9 @@ class MysqlStore final : public KvStore {
         return !rs->next();
       });
     }
-    if (expected) check_packet(*expected, desired ? 2 : 1);
-    if (desired) check_packet(*desired, expected ? 2 : 1);
     return run(Retry::if_unsent, [&](Connection& c) {
+      if (expected) check_packet(*expected, desired ? 2 : 1);
+      if (desired) check_packet(*desired, expected ? 2 : 1);
       bool swapped = false;
       if (!expected) {
         sql::PreparedStatement& s = stmt(c, ttl ? kCreateTtl : kCreate);
@@ -511,10 +511,11 @@ class MysqlStore final : public KvStore {
   }
 
   // A value the server cannot receive is an error of the configuration, not
-  // an obscure failure: max_allowed_packet bounds every statement.
+  // an obscure failure: max_allowed_packet bounds every statement. Called on
+  // a leased connection, so the first connection has read the server's value.
   void check_packet(std::string_view value, int values_in_statement) {
     const std::int64_t packet = max_packet_.load(std::memory_order_relaxed);
-    if (packet <= 0) return;  // not known before the first connection
+    if (packet <= 0) return;
     const std::int64_t needed = static_cast<std::int64_t>(value.size()) * values_in_statement +
                                 static_cast<std::int64_t>(kMaxEncodedKeyBytes) + 1024;
     if (needed > packet) {
@@ -707,9 +708,11 @@ class MysqlStore final : public KvStore {
                                         "`: " + describe(e));
         }
         fail(code_for(e), describe(e));
+      } catch (const Error&) {
+        pool_.release(std::move(c));  // raised before any statement was sent
+        throw;
       } catch (...) {
-        // kvstore::Error from inside the body (none expected) or bad_alloc:
-        // the connection's state is unknown, so it is closed.
+        // bad_alloc or the like: the connection's state is unknown, so it is closed.
         c.reset();
         pool_.forget();
         throw;

@@ -425,9 +425,13 @@ TEST_CASE("a too small max_allowed_packet is reported clearly", "[serial][values
   ErrorCode code;
   {
     auto store = kvstore::open(url_for(fresh_table()));
-    store->set({"small"}, 1);
+    // The first call: the driver learns max_allowed_packet as it connects.
     code = error_code_of([&] { store->set({"big"}, std::string(2 << 20, 'x')); }, &message);
+    store->set({"small"}, 1);
+    CHECK(error_code_of([&] { store->cas({"small"}, Value(1), std::string(2 << 20, 'x')); }) ==
+          ErrorCode::limit_exceeded);
     CHECK(store->get({"small"}) == Value(1));
+    CHECK_FALSE(store->get({"big"}).has_value());
   }
   as_root("SET GLOBAL max_allowed_packet=67108864");
   CHECK(code == ErrorCode::limit_exceeded);
