@@ -289,6 +289,7 @@ struct Connection {
   std::array<std::unique_ptr<sql::PreparedStatement>, kStmtCount> stmts;
   std::unique_ptr<sql::PreparedStatement> sweep;
   Clock::time_point last_used = Clock::now();
+  bool broken = false;  // lost after the call's own statements succeeded
 
   ~Connection() {
     // Statements before their connection; nothing may escape a destructor.
@@ -550,8 +551,9 @@ class MysqlStore final : public KvStore {
       if (!c.sweep) c.sweep.reset(c.conn->prepareStatement(sweep_text_));
       if (c.sweep->executeUpdate() >= config_.sweep_batch) next_sweep_.store(now);
     } catch (const sql::SQLException& e) {
-      // The caller's write already committed; a failed sweep is retried later.
-      if (is_connection_failure(classify(e))) throw;
+      // The caller's write already committed, so its result stands; a failed
+      // sweep is retried later, and a lost connection is closed by run().
+      if (is_connection_failure(classify(e))) c.broken = true;
     }
   }
 
@@ -664,7 +666,12 @@ class MysqlStore final : public KvStore {
       std::unique_ptr<Connection> c = lease(retry == Retry::if_unsent);
       try {
         auto result = body(*c);
-        pool_.release(std::move(c));
+        if (c->broken) {
+          c.reset();
+          pool_.forget();
+        } else {
+          pool_.release(std::move(c));
+        }
         return result;
       } catch (const sql::SQLException& e) {
         const Failure f = classify(e);

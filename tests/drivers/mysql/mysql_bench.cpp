@@ -96,13 +96,22 @@ double measure_once(int threads, const std::function<std::function<void(long)>(i
   return total / std::chrono::duration<double>(Clock::now() - begin).count();
 }
 
-// The machine may be shared: each case runs kRounds times; the median counts.
-constexpr int kRounds = 3;
-double measure(int threads, const std::function<std::function<void(long)>(int)>& make) {
-  std::vector<double> runs;
-  for (int i = 0; i < kRounds; ++i) runs.push_back(measure_once(threads, make));
-  std::sort(runs.begin(), runs.end());
-  return runs[kRounds / 2];
+using Maker = std::function<std::function<void(long)>(int)>;
+
+// The machine may be shared and its load may drift: the clients of one case
+// run in turns (raw, json, text, raw, ...) kRounds times; medians count.
+constexpr int kRounds = 5;
+std::vector<double> measure(int threads, const std::vector<Maker>& makers) {
+  std::vector<std::vector<double>> runs(makers.size());
+  for (int i = 0; i < kRounds; ++i) {
+    for (std::size_t m = 0; m < makers.size(); ++m) runs[m].push_back(measure_once(threads, makers[m]));
+  }
+  std::vector<double> medians;
+  for (auto& r : runs) {
+    std::sort(r.begin(), r.end());
+    medians.push_back(r[kRounds / 2]);
+  }
+  return medians;
 }
 
 std::string key_text(const kvstore::KvKey& key) { return kvstore::encode_key(key); }
@@ -157,11 +166,12 @@ int main(int argc, char** argv) {
     return r;
   };
 
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::printf("%-6s %7s %12s %12s %12s %10s %10s\n", "op", "threads", "raw ops/s", "json ops/s",
               "text ops/s", "json/raw", "text/raw");
   for (int threads : {1, 8}) {
     // get
-    double raw = measure(threads, [&](int th) {
+    Maker raw_maker = Maker([&](int th) {
       auto r = raw_thread(th);
       return std::function<void(long)>([r](long i) {
         r->get->setString(1, key_text({"get", std::to_string(i % 100)}));
@@ -172,21 +182,23 @@ int main(int argc, char** argv) {
         }
       });
     });
-    double json = measure(threads, [&](int) {
+    Maker json_maker = Maker([&](int) {
       return std::function<void(long)>([&](long i) {
         if (!store->get({"get", std::to_string(i % 100)})) std::abort();
       });
     });
-    double text = measure(threads, [&](int) {
+    Maker text_maker = Maker([&](int) {
       return std::function<void(long)>([&](long i) {
         if (!store->get_json({"get", std::to_string(i % 100)})) std::abort();
       });
     });
+    std::vector<double> r = measure(threads, {raw_maker, json_maker, text_maker});
+    double raw = r[0], json = r[1], text = r[2];
     std::printf("%-6s %7d %12.0f %12.0f %12.0f %10.2f %10.2f\n", "get", threads, raw, json, text,
                 json / raw, text / raw);
 
     // set
-    raw = measure(threads, [&](int th) {
+    raw_maker = Maker([&](int th) {
       auto r = raw_thread(th);
       return std::function<void(long)>([r, th, &doc_text](long i) {
         r->set->setString(1, key_text({"set", std::to_string(th), std::to_string(i % 100)}));
@@ -194,16 +206,18 @@ int main(int argc, char** argv) {
         r->set->executeUpdate();
       });
     });
-    json = measure(threads, [&](int th) {
+    json_maker = Maker([&](int th) {
       return std::function<void(long)>([&, th](long i) {
         store->set({"set", std::to_string(th), std::to_string(i % 100)}, doc);
       });
     });
-    text = measure(threads, [&](int th) {
+    text_maker = Maker([&](int th) {
       return std::function<void(long)>([&, th](long i) {
         store->set_json({"set", std::to_string(th), std::to_string(i % 100)}, doc_text);
       });
     });
+    r = measure(threads, {raw_maker, json_maker, text_maker});
+    raw = r[0], json = r[1], text = r[2];
     std::printf("%-6s %7d %12.0f %12.0f %12.0f %10.2f %10.2f\n", "set", threads, raw, json, text,
                 json / raw, text / raw);
 
@@ -211,8 +225,9 @@ int main(int argc, char** argv) {
     // KvStore::cas first tries a byte-exact swap with the canonical text, so
     // both sides do one UPDATE per cas.
     for (int th = 0; th < 8; ++th) store->set({"cas", std::to_string(th)}, doc);
-    raw = measure(threads, [&](int th) {
+    raw_maker = Maker([&](int th) {
       auto r = raw_thread(th);
+      r->current = *store->get_json({"cas", std::to_string(th)});  // left by the previous run
       return std::function<void(long)>([r, th, &doc_text, &doc_text2](long) {
         const std::string& next = r->current == doc_text ? doc_text2 : doc_text;
         r->cas->setString(1, next);
@@ -222,21 +237,22 @@ int main(int argc, char** argv) {
         r->current = next;
       });
     });
-    for (int th = 0; th < 8; ++th) store->set({"cas", std::to_string(th)}, doc);
     const kvstore::Value doc2 = document(2);
-    json = measure(threads, [&](int th) {
-      auto current = std::make_shared<kvstore::Value>(doc);
+    json_maker = Maker([&](int th) {
+      auto current = std::make_shared<kvstore::Value>(*store->get({"cas", std::to_string(th)}));
       return std::function<void(long)>([&, th, current](long) {
         const kvstore::Value& next = *current == doc ? doc2 : doc;
         if (!store->cas({"cas", std::to_string(th)}, *current, next)) std::abort();
         *current = next;
       });
     });
+    r = measure(threads, {raw_maker, json_maker});
+    raw = r[0], json = r[1];
     std::printf("%-6s %7d %12.0f %12.0f %12s %10.2f %10s\n", "cas", threads, raw, json, "-",
                 json / raw, "-");
 
     // list: the 10 entries under {"list"}
-    raw = measure(threads, [&](int th) {
+    raw_maker = Maker([&](int th) {
       auto r = raw_thread(th);
       return std::function<void(long)>([r, &list_range](long) {
         r->list->setString(1, list_range.begin);
@@ -252,20 +268,22 @@ int main(int argc, char** argv) {
         if (n != 10) std::abort();
       });
     });
-    json = measure(threads, [&](int) {
+    json_maker = Maker([&](int) {
       return std::function<void(long)>([&](long) {
         int n = 0;
         for (const kvstore::Entry& e : store->list({"list"})) n += e.value.is_object();
         if (n != 10) std::abort();
       });
     });
-    text = measure(threads, [&](int) {
+    text_maker = Maker([&](int) {
       return std::function<void(long)>([&](long) {
         int n = 0;
         for (const auto& e : store->list_json({"list"})) n += !e.json.empty();
         if (n != 10) std::abort();
       });
     });
+    r = measure(threads, {raw_maker, json_maker, text_maker});
+    raw = r[0], json = r[1], text = r[2];
     std::printf("%-6s %7d %12.0f %12.0f %12.0f %10.2f %10.2f\n", "list", threads, raw, json, text,
                 json / raw, text / raw);
   }

@@ -8,6 +8,7 @@
 #include <cppconn/connection.h>
 #include <cppconn/driver.h>
 #include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
@@ -308,7 +309,7 @@ TEST_CASE("a wrong password is permission_denied", "[errors]") {
   CHECK(message.find("wrong-password") == std::string::npos);
 }
 
-TEST_CASE("the pool waits for a free connection, then times out", "[pool]") {
+TEST_CASE("a small pool serves many threads", "[pool]") {
   auto store = kvstore::open(url_for(fresh_table(), "pool_size=2"));
   std::vector<std::thread> threads;
   std::atomic<int> done{0};
@@ -326,6 +327,29 @@ TEST_CASE("the pool waits for a free connection, then times out", "[pool]") {
     ++n;
   }
   CHECK(n == 400);
+}
+
+TEST_CASE("a held row lock gives conflict, and a busy pool gives timeout", "[pool]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table, "pool_size=1&pool_timeout=200ms&lock_timeout=1s"));
+  store->set({"k"}, 1);
+  Raw raw;
+  raw.conn->setAutoCommit(false);
+  std::unique_ptr<sql::PreparedStatement> lock(
+      raw.conn->prepareStatement("SELECT v FROM `" + table + "` WHERE k = ? FOR UPDATE"));
+  lock->setString(1, kvstore::encode_key({"k"}));
+  std::unique_ptr<sql::ResultSet> locked(lock->executeQuery());
+  REQUIRE(locked->next());
+  ErrorCode blocked = ErrorCode::internal;
+  std::thread writer([&] { blocked = error_code_of([&] { store->cas({"k"}, Value(1), 2); }); });
+  std::this_thread::sleep_for(300ms);  // the writer now holds the only connection
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(error_code_of([&] { store->get({"other"}); }) == ErrorCode::timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+  writer.join();
+  CHECK(blocked == ErrorCode::conflict);
+  raw.conn->rollback();
+  CHECK(store->cas({"k"}, Value(1), 2));
 }
 
 TEST_CASE("the same store keeps working across server restarts", "[serial][restart]") {
