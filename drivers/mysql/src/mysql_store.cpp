@@ -242,25 +242,24 @@ std::array<std::string, kStmtCount> statement_texts(const std::string& table) {
   // isolation level, so the compare and the write are one atomic step. The
   // comparison is binary: v is a LONGBLOB.
   s[kReplace] = "UPDATE " + t + " SET v = ?, expires_at = NULL WHERE k = ? AND v = ? AND " KV_LIVE;
-  s[kReplaceTtl] = "UPDATE " + t + " SET v = ?, expires_at = " KV_NOW_MS
-                   " + ? WHERE k = ? AND v = ? AND " KV_LIVE;
+  s[kReplaceTtl] = "UPDATE " + t +
+                   " SET v = ?, expires_at = " KV_NOW_MS " + ? WHERE k = ? AND v = ? AND " KV_LIVE;
   // After an UPDATE that reported 0 changed rows while desired == expected:
   // was that "no match" or "matched but nothing to change"?
   s[kReplacedAlready] =
       "SELECT expires_at IS NULL FROM " + t + " WHERE k = ? AND v = ? AND " KV_LIVE;
-  s[kReplacedAlreadyTtl] = "SELECT expires_at <=> " KV_NOW_MS " + ? FROM " + t +
-                           " WHERE k = ? AND v = ? AND " KV_LIVE;
+  s[kReplacedAlreadyTtl] =
+      "SELECT expires_at <=> " KV_NOW_MS " + ? FROM " + t + " WHERE k = ? AND v = ? AND " KV_LIVE;
   s[kDeleteIf] = "DELETE FROM " + t + " WHERE k = ? AND v = ? AND " KV_LIVE;
-  s[kListTo] = "SELECT k, v FROM " + t + " WHERE k >= ? AND k < ? AND " KV_LIVE
-               " ORDER BY k LIMIT ?";
+  s[kListTo] =
+      "SELECT k, v FROM " + t + " WHERE k >= ? AND k < ? AND " KV_LIVE " ORDER BY k LIMIT ?";
   s[kListAll] = "SELECT k, v FROM " + t + " WHERE k >= ? AND " KV_LIVE " ORDER BY k LIMIT ?";
   return s;
 }
 
 std::string sweep_text(const std::string& table, std::int64_t batch) {
-  return "DELETE FROM `" + table + "` WHERE expires_at <= " KV_NOW_MS
-         " ORDER BY expires_at LIMIT " +
-         std::to_string(batch);
+  return "DELETE FROM `" + table +
+         "` WHERE expires_at <= " KV_NOW_MS " ORDER BY expires_at LIMIT " + std::to_string(batch);
 }
 
 std::string create_table_text(const std::string& table) {
@@ -522,8 +521,8 @@ class MysqlStore final : public KvStore {
     if (needed > packet) {
       fail(ErrorCode::limit_exceeded,
            "a value of " + std::to_string(value.size()) +
-               " bytes does not fit the server's max_allowed_packet of " +
-               std::to_string(packet) + " bytes (" + std::to_string(needed) +
+               " bytes does not fit the server's max_allowed_packet of " + std::to_string(packet) +
+               " bytes (" + std::to_string(needed) +
                " needed for this statement); raise max_allowed_packet on the server to at least " +
                std::to_string(2 * capabilities().max_value_bytes + 64 * 1024) +
                " or set max_value_size in the URL lower");
@@ -541,9 +540,8 @@ class MysqlStore final : public KvStore {
   // on at once, so a backlog drains batch by batch without a full scan.
   void maybe_sweep(Connection& c) {
     if (config_.sweep_interval.count() == 0) return;
-    const std::int64_t now = std::chrono::duration_cast<milliseconds>(
-                                 Clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now =
+        std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
     std::int64_t due = next_sweep_.load(std::memory_order_relaxed);
     if (now < due) return;
     if (!next_sweep_.compare_exchange_strong(due, now + config_.sweep_interval.count())) return;
@@ -570,7 +568,7 @@ class MysqlStore final : public KvStore {
     options["password"] = sql::SQLString(config_.password);
     options["schema"] = sql::SQLString(config_.database);
     options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-    options["OPT_RECONNECT"] = false;      // reconnecting is ours to do, with statements re-prepared
+    options["OPT_RECONNECT"] = false;  // reconnecting is ours to do, with statements re-prepared
     options["CLIENT_FOUND_ROWS"] = false;  // affected rows = changed rows (see kCreate)
     options["OPT_CONNECT_TIMEOUT"] = whole_seconds(config_.connect_timeout);
     options["OPT_READ_TIMEOUT"] = whole_seconds(config_.io_timeout);
@@ -602,8 +600,8 @@ class MysqlStore final : public KvStore {
     } catch (const sql::SQLException& e) {
       if (e.getErrorCode() == 1071) {  // ER_TOO_LONG_KEY
         fail(ErrorCode::internal,
-             "cannot create table `" + config_.table + "`: " + describe(e) +
-                 "; the " + std::to_string(kMaxEncodedKeyBytes) +
+             "cannot create table `" + config_.table + "`: " + describe(e) + "; the " +
+                 std::to_string(kMaxEncodedKeyBytes) +
                  "-byte primary key needs InnoDB with ROW_FORMAT=DYNAMIC and 16 KiB pages");
       }
       throw;
@@ -619,7 +617,8 @@ class MysqlStore final : public KvStore {
     for (;;) {
       bool got_slot = false;
       auto remaining = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      std::unique_ptr<Connection> c = pool_.acquire(std::max(remaining, milliseconds(0)), &got_slot);
+      std::unique_ptr<Connection> c =
+          pool_.acquire(std::max(remaining, milliseconds(0)), &got_slot);
       if (!got_slot) {
         fail(ErrorCode::timeout, "all " + std::to_string(pool_.size()) +
                                      " pooled connections stayed busy for " +
@@ -659,8 +658,6 @@ class MysqlStore final : public KvStore {
     driver_for_this_thread();
     int attempts = 0;
     bool recreated = false;
-    std::minstd_rand jitter(static_cast<unsigned>(
-        std::hash<std::thread::id>{}(std::this_thread::get_id()) ^ Clock::now().time_since_epoch().count()));
     for (;;) {
       ++attempts;
       std::unique_ptr<Connection> c = lease(retry == Retry::if_unsent);
@@ -688,6 +685,8 @@ class MysqlStore final : public KvStore {
         }
         pool_.release(std::move(c));
         if (f == Failure::deadlock && attempts <= kDeadlockRetries) {
+          thread_local std::minstd_rand jitter(
+              static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
           std::this_thread::sleep_for(std::chrono::microseconds(jitter() % (200 * attempts) + 50));
           continue;
         }
@@ -711,8 +710,8 @@ class MysqlStore final : public KvStore {
           continue;
         }
         if (f == Failure::lock_timeout) {
-          fail(ErrorCode::conflict, "lock wait timed out on table `" + config_.table +
-                                        "`: " + describe(e));
+          fail(ErrorCode::conflict,
+               "lock wait timed out on table `" + config_.table + "`: " + describe(e));
         }
         fail(code_for(e), describe(e));
       } catch (const Error&) {
@@ -743,7 +742,8 @@ std::unique_ptr<KvStore> open(Url& url) {
   auto invalid = [&](const std::string& message) {
     throw Error(ErrorCode::invalid_argument, message + " in " + url.redacted(), kDriver, false);
   };
-  if (!url.has_authority()) invalid("a mysql URL needs '//': mysql://user:password@host:port/database");
+  if (!url.has_authority())
+    invalid("a mysql URL needs '//': mysql://user:password@host:port/database");
   Config config;
   config.redacted_url = url.redacted();
   if (!url.host().empty()) config.host = url.host();

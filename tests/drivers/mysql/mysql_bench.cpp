@@ -1,7 +1,8 @@
 // kvstore_mysql_bench: the MySQL driver against raw Connector/C++ running the
 // same prepared statements on the same schema, in one run.
 //
-//   kvstore_mysql_bench [seconds-per-run=1]   (each case: median of 3 runs)     (URL from KVSTORE_TEST_MYSQL_URL)
+//   kvstore_mysql_bench [seconds-per-run=1]   (each case: median of 3 runs)     (URL from
+//   KVSTORE_TEST_MYSQL_URL)
 //
 // Cases: get, set, cas, list (10 entries), each with 1 and 8 threads, for
 //   raw   - Connector/C++ prepared statements, one connection per thread;
@@ -104,7 +105,8 @@ constexpr int kRounds = 5;
 std::vector<double> measure(int threads, const std::vector<Maker>& makers) {
   std::vector<std::vector<double>> runs(makers.size());
   for (int i = 0; i < kRounds; ++i) {
-    for (std::size_t m = 0; m < makers.size(); ++m) runs[m].push_back(measure_once(threads, makers[m]));
+    for (std::size_t m = 0; m < makers.size(); ++m)
+      runs[m].push_back(measure_once(threads, makers[m]));
   }
   std::vector<double> medians;
   for (auto& r : runs) {
@@ -145,8 +147,8 @@ int main(int argc, char** argv) {
                               "v = VALUES(v), expires_at = NULL";
   const std::string sql_cas =
       "UPDATE " + t + " SET v = ?, expires_at = NULL WHERE k = ? AND v = ? AND " LIVE;
-  const std::string sql_list = "SELECT k, v FROM " + t + " WHERE k >= ? AND k < ? AND " LIVE
-                               " ORDER BY k LIMIT ?";
+  const std::string sql_list =
+      "SELECT k, v FROM " + t + " WHERE k >= ? AND k < ? AND " LIVE " ORDER BY k LIMIT ?";
   const kvstore::KeyRange list_range = kvstore::list_range({"list"}, std::nullopt);
 
   struct RawThread {

@@ -12,8 +12,8 @@
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -34,7 +34,8 @@ namespace {
 
 std::string base_url() {
   const char* url = std::getenv("KVSTORE_TEST_MYSQL_URL");
-  if (url == nullptr || *url == '\0') FAIL("KVSTORE_TEST_MYSQL_URL is not set: start the test servers");
+  if (url == nullptr || *url == '\0')
+    FAIL("KVSTORE_TEST_MYSQL_URL is not set: start the test servers");
   return url;
 }
 
@@ -146,9 +147,9 @@ TEST_CASE("several stores create the same new table at once", "[schema]") {
 }
 
 TEST_CASE("table names are validated, never spliced into SQL as given", "[url]") {
-  for (const char* bad : {"x%60%3B%20DROP%20TABLE%20kvstore%3B%20--", "a-b", "a.b", "%60",
-                          "0123456789012345678901234567890123456789012345678901234567890123456789",
-                          "t%C3%A9"}) {
+  for (const char* bad :
+       {"x%60%3B%20DROP%20TABLE%20kvstore%3B%20--", "a-b", "a.b", "%60",
+        "0123456789012345678901234567890123456789012345678901234567890123456789", "t%C3%A9"}) {
     INFO(bad);
     CHECK(error_code_of([&] { kvstore::open(url_for(bad)); }) == ErrorCode::invalid_argument);
   }
@@ -162,9 +163,10 @@ TEST_CASE("table names are validated, never spliced into SQL as given", "[url]")
   CHECK(error_code_of([&] { kvstore::open("mariadb://u:secret@127.0.0.1/db?bogus=1"); },
                       &message) == ErrorCode::invalid_argument);
   CHECK(message.find("secret") == std::string::npos);
-  auto store = kvstore::open("mariadb://u:p@127.0.0.1/db?table=t&pool_size=2&connect_timeout=1s"
-                             "&io_timeout=2s&lock_timeout=1s&pool_timeout=500ms"
-                             "&sweep_interval=0&sweep_batch=10");
+  auto store = kvstore::open(
+      "mariadb://u:p@127.0.0.1/db?table=t&pool_size=2&connect_timeout=1s"
+      "&io_timeout=2s&lock_timeout=1s&pool_timeout=500ms"
+      "&sweep_interval=0&sweep_batch=10");
   CHECK(store->driver_name() == "mysql");
 }
 
@@ -240,7 +242,7 @@ TEST_CASE("expired rows are swept in bounded batches", "[ttl]") {
   CHECK(raw.count(count) == 252);  // one batch per write
   for (int i = 1; i <= 5; ++i) store->set({"w"}, i);
   CHECK(raw.count(count) == 2);  // "live" and "w": full batches let the next write go on
-  store->set({"w"}, 6);  // that last batch was full, so this write sweeps again: 0 rows
+  store->set({"w"}, 6);          // that last batch was full, so this write sweeps again: 0 rows
   writer->set({"e", "again"}, 1, {50ms});
   std::this_thread::sleep_for(100ms);
   store->set({"w"}, 7);
@@ -400,8 +402,8 @@ TEST_CASE("a stopped server gives unavailable, and the store recovers", "[serial
 }
 
 TEST_CASE("cas keeps one winner whatever the isolation level", "[serial][isolation]") {
-  for (const char* level : {"READ-UNCOMMITTED", "READ-COMMITTED", "REPEATABLE-READ",
-                            "SERIALIZABLE"}) {
+  for (const char* level :
+       {"READ-UNCOMMITTED", "READ-COMMITTED", "REPEATABLE-READ", "SERIALIZABLE"}) {
     INFO(level);
     as_root(std::string("SET GLOBAL tx_isolation='") + level + "'");
     auto store = kvstore::open(url_for(fresh_table(), "pool_size=16"));

@@ -23,6 +23,12 @@
 // pooled connection (with its prepared statements) for its duration.
 // TTLs are measured on the server's clock, in milliseconds.
 //
+// Failures: a server that cannot be reached gives Error(unavailable). A call
+// whose connection broke (e.g. the server restarted) is repeated once on a
+// new connection, except a cas that may already have run on the server: it
+// throws Error(unavailable) saying its outcome is unknown. Idle connections
+// are pinged before a cas, so a restart between calls is not such a case.
+//
 // No Connector/C++ or MySQL client header is included here.
 #pragma once
 
