@@ -373,6 +373,11 @@ enum class Retry {
   if_unsent,   // only if the statement surely never ran: cas
 };
 
+// now_ms + ttl must stay a BIGINT: TTLs beyond 2^50 ms (~35,000 years) are capped there.
+std::int64_t ttl_ms(milliseconds ttl) {
+  return std::min<std::int64_t>(ttl.count(), std::int64_t{1} << 50);
+}
+
 sql::SQLString bytes(std::string_view s) { return sql::SQLString(s.data(), s.size()); }
 
 // Moves the text out of a SQLString (its operator-> exposes the string).
@@ -406,7 +411,7 @@ class MysqlStore final : public KvStore {
       sql::PreparedStatement& s = stmt(c, ttl ? kSetTtl : kSet);
       s.setString(1, key);
       s.setString(2, bytes(json));
-      if (ttl) s.setInt64(3, ttl->count());
+      if (ttl) s.setInt64(3, ttl_ms(*ttl));
       s.executeUpdate();
       maybe_sweep(c);
       return 0;
@@ -441,7 +446,7 @@ class MysqlStore final : public KvStore {
         sql::PreparedStatement& s = stmt(c, ttl ? kCreateTtl : kCreate);
         s.setString(1, key);
         s.setString(2, bytes(*desired));
-        if (ttl) s.setInt64(3, ttl->count());
+        if (ttl) s.setInt64(3, ttl_ms(*ttl));
         swapped = s.executeUpdate() > 0;
       } else if (!desired) {
         sql::PreparedStatement& s = stmt(c, kDeleteIf);
@@ -493,14 +498,14 @@ class MysqlStore final : public KvStore {
       sql::PreparedStatement& u = stmt(c, ttl ? kReplaceTtl : kReplace);
       unsigned i = 1;
       u.setString(i++, bytes(desired));
-      if (ttl) u.setInt64(i++, ttl->count());
+      if (ttl) u.setInt64(i++, ttl_ms(*ttl));
       u.setString(i++, key);
       u.setString(i, bytes(expected));
       if (u.executeUpdate() > 0) return true;
       if (expected != desired) return false;
       sql::PreparedStatement& q = stmt(c, ttl ? kReplacedAlreadyTtl : kReplacedAlready);
       i = 1;
-      if (ttl) q.setInt64(i++, ttl->count());
+      if (ttl) q.setInt64(i++, ttl_ms(*ttl));
       q.setString(i++, key);
       q.setString(i, bytes(expected));
       std::unique_ptr<sql::ResultSet> rs(q.executeQuery());
