@@ -1,0 +1,468 @@
+// MySQL/MariaDB driver tests beyond the shared conformance suite: schema
+// creation races, key and value limits, the expiry sweep, server restarts,
+// isolation levels and failure modes. They need KVSTORE_TEST_MYSQL_URL (and,
+// for the [serial] cases, KVSTORE_TEST_SERVICES) from scripts/test-services.sh.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <cppconn/connection.h>
+#include <cppconn/driver.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <kvstore/kvstore.h>
+
+using namespace std::chrono_literals;
+using kvstore::ErrorCode;
+using kvstore::Value;
+
+namespace {
+
+std::string base_url() {
+  const char* url = std::getenv("KVSTORE_TEST_MYSQL_URL");
+  if (url == nullptr || *url == '\0')
+    FAIL("KVSTORE_TEST_MYSQL_URL is not set: start the test servers");
+  return url;
+}
+
+std::string fresh_table() {
+  static std::atomic<int> counter{0};
+  static const unsigned run = std::random_device{}();
+  std::ostringstream out;
+  out << "kvd_" << ::getpid() << "_" << std::hex << (run & 0xffffff) << "_" << counter++;
+  return out.str();
+}
+
+std::string url_for(const std::string& table, const std::string& extra = {}) {
+  std::string url = base_url();
+  url += (url.find('?') == std::string::npos ? "?" : "&");
+  url += "table=" + table;
+  if (!extra.empty()) url += "&" + extra;
+  return url;
+}
+
+ErrorCode error_code_of(const std::function<void()>& call, std::string* message = nullptr) {
+  try {
+    call();
+  } catch (const kvstore::Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  FAIL("no kvstore::Error was thrown");
+  return ErrorCode::internal;
+}
+
+// A raw Connector/C++ connection to the test server, to look behind the driver.
+struct Raw {
+  std::unique_ptr<sql::Connection> conn;
+  Raw() {
+    kvstore::Url url = kvstore::Url::parse(base_url());
+    sql::ConnectOptionsMap o;
+    o["hostName"] = sql::SQLString("tcp://" + url.host());
+    o["port"] = static_cast<int>(url.port().value_or(3306));
+    o["userName"] = sql::SQLString(url.user());
+    o["password"] = sql::SQLString(url.password().value_or(""));
+    o["schema"] = sql::SQLString(url.path().substr(1));
+    conn.reset(get_driver_instance()->connect(o));
+  }
+  std::int64_t count(const std::string& sql) {
+    std::unique_ptr<sql::Statement> s(conn->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(s->executeQuery(sql));
+    REQUIRE(rs->next());
+    return rs->getInt64(1);
+  }
+  void exec(const std::string& sql) {
+    std::unique_ptr<sql::Statement> s(conn->createStatement());
+    s->execute(sql);
+  }
+};
+
+// Runs "<script> <command> <dir> mariadb" from KVSTORE_TEST_SERVICES, which
+// holds "<script> <dir>" (the script wants the command before the dir).
+void services(const std::string& command) {
+  const char* services = std::getenv("KVSTORE_TEST_SERVICES");
+  if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
+  const std::string text(services);
+  const std::size_t space = text.rfind(' ');
+  REQUIRE(space != std::string::npos);
+  const std::string line = text.substr(0, space) + " " + command + " " + text.substr(space + 1) +
+                           " mariadb > /dev/null 2>&1";
+  REQUIRE(std::system(line.c_str()) == 0);
+}
+
+// Runs SQL as the server's root user over its unix socket (services dir).
+void as_root(const std::string& sql) {
+  const char* services = std::getenv("KVSTORE_TEST_SERVICES");
+  if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
+  std::string dir(services);
+  dir = dir.substr(dir.rfind(' ') + 1);
+  const std::string command = "mariadb --no-defaults --socket='" + dir +
+                              "/mariadb/mariadbd.sock' -uroot -e \"" + sql + "\" > /dev/null 2>&1";
+  REQUIRE(std::system(command.c_str()) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("several stores create the same new table at once", "[schema]") {
+  const std::string table = fresh_table();
+  constexpr int kStores = 8;
+  std::barrier start(kStores);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStores; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        auto store = kvstore::open(url_for(table));
+        start.arrive_and_wait();
+        store->set({"writer", std::to_string(i)}, i);
+      } catch (const std::exception& e) {
+        UNSCOPED_INFO(e.what());
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  auto store = kvstore::open(url_for(table));
+  std::size_t n = 0;
+  for (const auto& entry : store->list({"writer"})) {
+    (void)entry;
+    ++n;
+  }
+  CHECK(n == kStores);
+}
+
+TEST_CASE("table names are validated, never spliced into SQL as given", "[url]") {
+  for (const char* bad :
+       {"x%60%3B%20DROP%20TABLE%20kvstore%3B%20--", "a-b", "a.b", "%60",
+        "0123456789012345678901234567890123456789012345678901234567890123456789", "t%C3%A9"}) {
+    INFO(bad);
+    CHECK(error_code_of([&] { kvstore::open(url_for(bad)); }) == ErrorCode::invalid_argument);
+  }
+  CHECK(error_code_of([&] { kvstore::open("mysql://u:p@127.0.0.1:1/"); }) ==
+        ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open(url_for("ok", "pool_size=0")); }) ==
+        ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open(url_for("ok", "io_timeout=0")); }) ==
+        ErrorCode::invalid_argument);
+  std::string message;
+  CHECK(error_code_of([&] { kvstore::open("mariadb://u:secret@127.0.0.1/db?bogus=1"); },
+                      &message) == ErrorCode::invalid_argument);
+  CHECK(message.find("secret") == std::string::npos);
+  auto store = kvstore::open(
+      "mariadb://u:p@127.0.0.1/db?table=t&pool_size=2&connect_timeout=1s"
+      "&io_timeout=2s&lock_timeout=1s&pool_timeout=500ms"
+      "&sweep_interval=0&sweep_batch=10");
+  CHECK(store->driver_name() == "mysql");
+}
+
+TEST_CASE("the longest keys and awkward bytes round-trip and sort", "[keys]") {
+  auto store = kvstore::open(url_for(fresh_table()));
+  // 256 components of 4 x U+0001: 1024 bytes, encoded to 2 * 1024 + 256 bytes,
+  // the longest encoded key there is.
+  kvstore::KvKey longest(256, std::string(4, '\x01'));
+  store->set(longest, "longest");
+  CHECK(store->get(longest) == Value("longest"));
+  kvstore::KvKey wide{std::string(1024, 'z')};
+  store->set(wide, "wide");
+  CHECK(store->get(wide) == Value("wide"));
+  // PAD SPACE collations would make these equal; VARBINARY does not.
+  store->set({"a"}, 1);
+  store->set({"a "}, 2);
+  store->set({"A"}, 3);
+  store->set({"\x02"}, 4);
+  CHECK(store->get({"a"}) == Value(1));
+  CHECK(store->get({"a "}) == Value(2));
+  CHECK(store->get({"A"}) == Value(3));
+  std::vector<kvstore::KvKey> keys;
+  for (const auto& e : store->list()) keys.push_back(e.key);
+  CHECK(keys == std::vector<kvstore::KvKey>{longest, {"\x02"}, {"A"}, {"a"}, {"a "}, wide});
+  CHECK(store->cas(longest, Value("longest"), "swapped"));
+  CHECK(store->get(longest) == Value("swapped"));
+}
+
+TEST_CASE("cas compares stored text byte for byte", "[cas]") {
+  auto store = kvstore::open(url_for(fresh_table()));
+  // Trailing spaces and case matter to the driver's swap (utf8mb4 collations
+  // would ignore the first): the core passes the stored text back as expected.
+  store->set_json({"k"}, "\"x\"  ");
+  CHECK(store->get_json({"k"}) == std::optional<std::string>("\"x\"  "));
+  CHECK(store->cas({"k"}, Value("x"), "y"));
+  CHECK(store->get_json({"k"}) == std::optional<std::string>("\"y\""));
+  // Same value again: a swap that changes no byte still reports true.
+  CHECK(store->cas({"k"}, Value("y"), "y"));
+  CHECK(store->cas({"k"}, Value("y"), "y", {60s}));
+  CHECK(store->cas({"k"}, Value("y"), "y", {60s}));
+  CHECK(store->cas({"k"}, Value("y"), "y"));
+  CHECK_FALSE(store->cas({"k"}, Value("Y"), "z"));
+  // A TTL too long for a BIGINT of milliseconds after now is capped, not an error.
+  store->set({"forever-ish"}, 1, {std::chrono::milliseconds::max()});
+  CHECK(store->get({"forever-ish"}) == Value(1));
+}
+
+TEST_CASE("values up to the 25 MiB limit round-trip", "[values]") {
+  auto store = kvstore::open(url_for(fresh_table()));
+  std::string big(kvstore::kDefaultMaxValueBytes - 2, 'x');
+  big[12345] = ' ';
+  store->set({"big"}, big);
+  std::optional<std::string> text = store->get_json({"big"});
+  REQUIRE(text.has_value());
+  CHECK(text->size() == kvstore::kDefaultMaxValueBytes);
+  CHECK(*text == "\"" + big + "\"");
+  std::string bigger = big;
+  bigger[0] = 'y';
+  CHECK(store->cas({"big"}, Value(big), bigger));
+  CHECK(store->get({"big"}) == Value(bigger));
+  CHECK(store->cas({"big"}, Value(bigger), std::nullopt));
+}
+
+TEST_CASE("expired rows are swept in bounded batches", "[ttl]") {
+  const std::string table = fresh_table();
+  auto writer = kvstore::open(url_for(table, "sweep_interval=0"));  // never sweeps
+  for (int i = 0; i < 300; ++i) writer->set({"e", std::to_string(i)}, i, {50ms});
+  writer->set({"live"}, 1);
+  std::this_thread::sleep_for(200ms);
+  Raw raw;
+  const std::string count = "SELECT COUNT(*) FROM `" + table + "`";
+  CHECK(raw.count(count) == 301);  // invisible but still there
+  CHECK_FALSE(writer->get({"e", "1"}).has_value());
+  auto store = kvstore::open(url_for(table, "sweep_interval=1h&sweep_batch=50"));
+  store->set({"w"}, 0);
+  CHECK(raw.count(count) == 252);  // one batch per write
+  for (int i = 1; i <= 5; ++i) store->set({"w"}, i);
+  CHECK(raw.count(count) == 2);  // "live" and "w": full batches let the next write go on
+  store->set({"w"}, 6);          // that last batch was full, so this write sweeps again: 0 rows
+  writer->set({"e", "again"}, 1, {50ms});
+  std::this_thread::sleep_for(100ms);
+  store->set({"w"}, 7);
+  CHECK(raw.count(count) == 3);  // the last batch was not full: the next sweep waits an hour
+  // The sweep uses the expires_at index, not a scan of the table.
+  std::unique_ptr<sql::Statement> s(raw.conn->createStatement());
+  std::unique_ptr<sql::ResultSet> plan(s->executeQuery(
+      "EXPLAIN DELETE FROM `" + table + "` WHERE expires_at <= 5 ORDER BY expires_at LIMIT 50"));
+  REQUIRE(plan->next());
+  CHECK(std::string(plan->getString("key")) == "expires_at");
+  std::unique_ptr<sql::ResultSet> list_plan(s->executeQuery(
+      "EXPLAIN SELECT k, v FROM `" + table + "` WHERE k >= 'a' AND k < 'b' ORDER BY k LIMIT 5"));
+  REQUIRE(list_plan->next());
+  CHECK(std::string(list_plan->getString("type")) == "range");
+  CHECK(std::string(list_plan->getString("key")) == "PRIMARY");
+}
+
+TEST_CASE("a dropped table is created again", "[schema]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table));
+  store->set({"k"}, 1);
+  Raw raw;
+  raw.exec("DROP TABLE `" + table + "`");
+  CHECK_FALSE(store->get({"k"}).has_value());
+  store->set({"k"}, 2);
+  CHECK(store->get({"k"}) == Value(2));
+}
+
+TEST_CASE("no server gives unavailable within the connect timeout", "[errors]") {
+  // A port nobody listens on: bind one, then close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
+  auto store = kvstore::open("mysql://kvstore:secret@127.0.0.1:" + std::to_string(port) +
+                             "/kvstore?connect_timeout=2s");
+  const auto start = std::chrono::steady_clock::now();
+  std::string message;
+  try {
+    store->get({"k"});
+    FAIL("get succeeded without a server");
+  } catch (const kvstore::Error& e) {
+    message = e.what();
+    CHECK(e.code() == ErrorCode::unavailable);
+    CHECK(e.retryable());
+    CHECK(e.driver() == "mysql");
+  }
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(message.find("secret") == std::string::npos);
+  CHECK(error_code_of([&] { store->cas({"k"}, std::nullopt, 1); }) == ErrorCode::unavailable);
+}
+
+TEST_CASE("a wrong password is permission_denied", "[errors]") {
+  kvstore::Url url = kvstore::Url::parse(base_url());
+  const std::string bad = "mysql://" + url.user() + ":wrong-password@" + url.host() + ":" +
+                          std::to_string(url.port().value_or(3306)) + url.path();
+  auto store = kvstore::open(bad);
+  std::string message;
+  CHECK(error_code_of([&] { store->get({"k"}); }, &message) == ErrorCode::permission_denied);
+  CHECK(message.find("wrong-password") == std::string::npos);
+}
+
+TEST_CASE("a small pool serves many threads", "[pool]") {
+  auto store = kvstore::open(url_for(fresh_table(), "pool_size=2"));
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) store->set({"t", std::to_string(t), std::to_string(i)}, i);
+      ++done;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(done == 8);
+  std::size_t n = 0;
+  for (const auto& e : store->list({"t"})) {
+    (void)e;
+    ++n;
+  }
+  CHECK(n == 400);
+}
+
+TEST_CASE("a held row lock gives conflict, and a busy pool gives timeout", "[pool]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table, "pool_size=1&pool_timeout=200ms&lock_timeout=1s"));
+  store->set({"k"}, 1);
+  Raw raw;
+  raw.conn->setAutoCommit(false);
+  std::unique_ptr<sql::PreparedStatement> lock(
+      raw.conn->prepareStatement("SELECT v FROM `" + table + "` WHERE k = ? FOR UPDATE"));
+  lock->setString(1, kvstore::encode_key({"k"}));
+  std::unique_ptr<sql::ResultSet> locked(lock->executeQuery());
+  REQUIRE(locked->next());
+  ErrorCode blocked = ErrorCode::internal;
+  std::thread writer([&] { blocked = error_code_of([&] { store->cas({"k"}, Value(1), 2); }); });
+  std::this_thread::sleep_for(300ms);  // the writer now holds the only connection
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(error_code_of([&] { store->get({"other"}); }) == ErrorCode::timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+  writer.join();
+  CHECK(blocked == ErrorCode::conflict);
+  raw.conn->rollback();
+  CHECK(store->cas({"k"}, Value(1), 2));
+}
+
+TEST_CASE("the same store keeps working across server restarts", "[serial][restart]") {
+  auto store = kvstore::open(url_for(fresh_table(), "pool_size=4"));
+  // Open several pooled connections, so all of them go stale at once.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] { store->set({"before", std::to_string(t)}, t); });
+  }
+  for (auto& t : threads) t.join();
+
+  services("restart");
+  CHECK(store->get({"before", "0"}) == Value(0));  // an idempotent call first
+  store->set({"after"}, 1);
+  CHECK(store->cas({"after"}, Value(1), 2));
+
+  services("restart");
+  CHECK(store->cas({"after"}, Value(2), 3));  // a cas first: it must not be lost
+  CHECK(store->cas({"new"}, std::nullopt, "x"));
+  CHECK(store->get({"after"}) == Value(3));
+  std::size_t n = 0;
+  for (const auto& e : store->list({"before"})) {
+    (void)e;
+    ++n;
+  }
+  CHECK(n == 4);
+
+  services("restart");
+  n = 0;
+  for (const auto& e : store->list()) {
+    (void)e;
+    ++n;
+  }
+  CHECK(n == 6);
+}
+
+TEST_CASE("a stopped server gives unavailable, and the store recovers", "[serial][restart]") {
+  auto store = kvstore::open(url_for(fresh_table(), "connect_timeout=2s"));
+  store->set({"k"}, 1);
+  services("stop");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(error_code_of([&] { store->get({"k"}); }) == ErrorCode::unavailable);
+  CHECK(error_code_of([&] { store->cas({"k"}, Value(1), 2); }) == ErrorCode::unavailable);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  services("start");
+  CHECK(store->get({"k"}) == Value(1));
+  CHECK(store->cas({"k"}, Value(1), 2));
+}
+
+TEST_CASE("cas keeps one winner whatever the isolation level", "[serial][isolation]") {
+  for (const char* level :
+       {"READ-UNCOMMITTED", "READ-COMMITTED", "REPEATABLE-READ", "SERIALIZABLE"}) {
+    INFO(level);
+    as_root(std::string("SET GLOBAL tx_isolation='") + level + "'");
+    auto store = kvstore::open(url_for(fresh_table(), "pool_size=16"));
+    constexpr int kThreads = 16;
+    for (int round = 0; round < 6; ++round) {
+      const kvstore::KvKey key{"race", std::to_string(round)};
+      if (round % 2 == 1) {
+        store->set(key, "stale", {50ms});
+        std::this_thread::sleep_for(150ms);
+      }
+      std::atomic<int> winners{0};
+      std::barrier start(kThreads);
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          start.arrive_and_wait();
+          if (store->cas(key, std::nullopt, t)) ++winners;
+        });
+      }
+      for (auto& t : threads) t.join();
+      CHECK(winners == 1);
+    }
+    // A get+cas counter.
+    store->set({"counter"}, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 20; ++i) {
+          for (;;) {
+            std::optional<Value> current = store->get({"counter"});
+            if (store->cas({"counter"}, current, current->get<int>() + 1)) break;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(store->get({"counter"}) == Value(160));
+  }
+  as_root("SET GLOBAL tx_isolation='REPEATABLE-READ'");
+}
+
+TEST_CASE("a too small max_allowed_packet is reported clearly", "[serial][values]") {
+  as_root("SET GLOBAL max_allowed_packet=1048576");
+  std::string message;
+  ErrorCode code;
+  {
+    auto store = kvstore::open(url_for(fresh_table()));
+    // The first call: the driver learns max_allowed_packet as it connects.
+    code = error_code_of([&] { store->set({"big"}, std::string(2 << 20, 'x')); }, &message);
+    store->set({"small"}, 1);
+    CHECK(error_code_of([&] { store->cas({"small"}, Value(1), std::string(2 << 20, 'x')); }) ==
+          ErrorCode::limit_exceeded);
+    CHECK(store->get({"small"}) == Value(1));
+    CHECK_FALSE(store->get({"big"}).has_value());
+  }
+  as_root("SET GLOBAL max_allowed_packet=67108864");
+  CHECK(code == ErrorCode::limit_exceeded);
+  CHECK(message.find("max_allowed_packet") != std::string::npos);
+}
