@@ -86,7 +86,7 @@ int unused_port() {
 
 }  // namespace
 
-TEST_CASE("url: kvstore and libpq parameters are taken and unknown ones rejected", "[url]") {
+TEST_CASE("postgres driver: url: kvstore and libpq parameters are taken and unknown ones rejected", "[url]") {
   // open() does no I/O, so these need no server.
   const std::string base = "postgres://u:secret@127.0.0.1:1/db";
   CHECK_NOTHROW(kvstore::open(base + "?table=s.t&pool_size=2&connect_timeout=1500ms"
@@ -110,7 +110,7 @@ TEST_CASE("url: kvstore and libpq parameters are taken and unknown ones rejected
   }
 }
 
-TEST_CASE("errors: nothing listening gives unavailable within the connect timeout", "[errors]") {
+TEST_CASE("postgres driver: errors: nothing listening gives unavailable within the connect timeout", "[errors]") {
   auto store = kvstore::open("postgres://kvstore:secret@127.0.0.1:" +
                              std::to_string(unused_port()) + "/kvstore?connect_timeout=2s");
   const auto start = std::chrono::steady_clock::now();
@@ -125,7 +125,7 @@ TEST_CASE("errors: nothing listening gives unavailable within the connect timeou
   CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
-TEST_CASE("errors: wrong password is permission_denied", "[errors]") {
+TEST_CASE("postgres driver: errors: wrong password is permission_denied", "[errors]") {
   std::string url = server_url();
   const auto at = url.find(":kvstore@");
   REQUIRE(at != std::string::npos);
@@ -134,7 +134,7 @@ TEST_CASE("errors: wrong password is permission_denied", "[errors]") {
   CHECK(code_of([&] { store->get({"k"}); }) == ErrorCode::permission_denied);
 }
 
-TEST_CASE("errors: statement_timeout gives timeout and the store stays usable", "[errors]") {
+TEST_CASE("postgres driver: errors: statement_timeout gives timeout and the store stays usable", "[errors]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_with("table=" + table + "&statement_timeout=200ms"));
   store->set({"locked"}, 1);
@@ -147,7 +147,7 @@ TEST_CASE("errors: statement_timeout gives timeout and the store stays usable", 
   CHECK(store->get({"locked"}) == Value(3));
 }
 
-TEST_CASE("schema: table names are quoted and schema-qualified names work", "[schema]") {
+TEST_CASE("postgres driver: schema: table names are quoted and schema-qualified names work", "[schema]") {
   pqxx::connection raw(server_url());
   const std::string schema = fresh_table() + "_schema";
   {
@@ -178,7 +178,7 @@ TEST_CASE("schema: table names are quoted and schema-qualified names work", "[sc
   tx.exec("DROP SCHEMA " + tx.quote_name(schema) + " CASCADE");
 }
 
-TEST_CASE("schema: many stores creating one table at once all succeed", "[schema][concurrency]") {
+TEST_CASE("postgres driver: schema: many stores creating one table at once all succeed", "[schema][concurrency]") {
   const std::string url = url_with("table=" + fresh_table());
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -204,7 +204,7 @@ TEST_CASE("schema: many stores creating one table at once all succeed", "[schema
   CHECK(count == 8);
 }
 
-TEST_CASE("list: a prefix list is an index range scan on 100000 rows", "[list][explain]") {
+TEST_CASE("postgres driver: list: a prefix list is an index range scan on 100000 rows", "[list][explain]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_with("table=" + table));
   store->set({"warm"}, 0);  // creates the table
@@ -258,7 +258,7 @@ TEST_CASE("list: a prefix list is an index range scan on 100000 rows", "[list][e
   tx.exec("DROP TABLE " + t);
 }
 
-TEST_CASE("ttl: the sweep removes expired rows in bounded batches", "[ttl][sweep]") {
+TEST_CASE("postgres driver: ttl: the sweep removes expired rows in bounded batches", "[ttl][sweep]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_with("table=" + table + "&sweep_interval=1ms&sweep_batch=100"));
   pqxx::connection raw(server_url());
@@ -287,7 +287,7 @@ TEST_CASE("ttl: the sweep removes expired rows in bounded batches", "[ttl][sweep
   CHECK(store->get({"live"}) == Value(true));
 }
 
-TEST_CASE("cas: creators racing over an expired row give one winner", "[cas][concurrency]") {
+TEST_CASE("postgres driver: cas: creators racing over an expired row give one winner", "[cas][concurrency]") {
   auto store = kvstore::open(url_with("table=" + fresh_table()));
   for (int round = 0; round < 20; ++round) {
     const kvstore::KvKey key{"expired", std::to_string(round)};
@@ -305,7 +305,7 @@ TEST_CASE("cas: creators racing over an expired row give one winner", "[cas][con
   }
 }
 
-TEST_CASE("restart: the same store keeps working across a server restart", "[restart]") {
+TEST_CASE("postgres driver: restart: the same store keeps working across a server restart", "[restart]") {
   const char* services = std::getenv("KVSTORE_TEST_SERVICES");
   if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
   auto store = kvstore::open(url_with("table=" + fresh_table() + "&pool_size=4"));
