@@ -1,4 +1,4 @@
-// The PostgreSQL driver: a store in one table of a PostgreSQL (>= 11) database.
+// The PostgreSQL driver: a store in one table of a PostgreSQL (>= 12) database.
 //
 // URL: libpq's own URI form, with kvstore's parameters added to the query:
 //
