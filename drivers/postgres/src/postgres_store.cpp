@@ -11,8 +11,8 @@
 #include <functional>
 #include <mutex>
 #include <set>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -88,8 +88,8 @@ void append_conninfo(std::string& out, std::string_view key, std::string_view va
 
 // libpq's connect_timeout is whole seconds; ours also takes a unit.
 std::chrono::milliseconds parse_connect_timeout(const std::string& text) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(),
-                                   [](unsigned char c) { return std::isdigit(c) != 0; })) {
+  if (!text.empty() &&
+      std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
     if (text.size() > 9) bad_url("connect_timeout is too large");
     return std::chrono::seconds(std::stoll(text));
   }
@@ -103,8 +103,7 @@ std::chrono::milliseconds parse_connect_timeout(const std::string& text) {
 
 void split_table(const std::string& name, Settings& settings) {
   auto check = [&](const std::string& part) {
-    if (part.empty() || part.size() > kMaxIdentifierBytes ||
-        part.find('\0') != std::string::npos) {
+    if (part.empty() || part.size() > kMaxIdentifierBytes || part.find('\0') != std::string::npos) {
       bad_url("table must be NAME or SCHEMA.NAME, each 1 to 63 bytes without NUL");
     }
   };
@@ -175,8 +174,8 @@ bool contains(const std::string& s, std::string_view part) {
 
 // SQLSTATEs meaning the session is gone or the server is going away.
 bool is_connection_state(const std::string& state) {
-  return starts_with(state, "08") || state == "57P01" || state == "57P02" ||
-         state == "57P03" || state == "53300";
+  return starts_with(state, "08") || state == "57P01" || state == "57P02" || state == "57P03" ||
+         state == "53300";
 }
 
 ErrorCode code_for_sqlstate(const std::string& state) {
@@ -221,7 +220,8 @@ class PostgresStore;
 class Lease {
  public:
   Lease(PostgresStore& store, std::unique_ptr<Connection> c) : store_(&store), c_(std::move(c)) {}
-  Lease(Lease&& other) noexcept : store_(std::exchange(other.store_, nullptr)), c_(std::move(other.c_)) {}
+  Lease(Lease&& other) noexcept
+      : store_(std::exchange(other.store_, nullptr)), c_(std::move(other.c_)) {}
   Lease& operator=(Lease&&) = delete;
   ~Lease();
   Connection& operator*() { return *c_; }
@@ -268,14 +268,17 @@ class PostgresStore final : public KvStore {
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
     std::string value(json);
-    run(true, [&](pqxx::nontransaction& tx) {
-      if (ttl) {
-        tx.exec_prepared(kSet, key, value, static_cast<std::int64_t>(ttl->count()));
-      } else {
-        tx.exec_prepared(kSet, key, value, nullptr);
-      }
-      return 0;
-    }, /*write=*/true);
+    run(
+        true,
+        [&](pqxx::nontransaction& tx) {
+          if (ttl) {
+            tx.exec_prepared(kSet, key, value, static_cast<std::int64_t>(ttl->count()));
+          } else {
+            tx.exec_prepared(kSet, key, value, nullptr);
+          }
+          return 0;
+        },
+        /*write=*/true);
   }
 
   void do_remove(const std::string& key) override {
@@ -297,24 +300,27 @@ class PostgresStore final : public KvStore {
       if (ttl) return static_cast<std::int64_t>(ttl->count());
       return std::nullopt;
     };
-    return run(false, [&](pqxx::nontransaction& tx) {
-      pqxx::result r;
-      if (!expected && !desired) {
-        r = tx.exec_prepared(kAbsent, key);
-        return r[0][0].as<bool>();
-      }
-      const std::optional<std::int64_t> t = ttl_param();
-      if (!expected) {
-        r = t ? tx.exec_prepared(kCreate, key, want, *t)
-              : tx.exec_prepared(kCreate, key, want, nullptr);
-      } else if (desired) {
-        r = t ? tx.exec_prepared(kReplace, key, have, want, *t)
-              : tx.exec_prepared(kReplace, key, have, want, nullptr);
-      } else {
-        r = tx.exec_prepared(kDeleteIf, key, have);
-      }
-      return r.affected_rows() == 1;
-    }, /*write=*/desired.has_value());
+    return run(
+        false,
+        [&](pqxx::nontransaction& tx) {
+          pqxx::result r;
+          if (!expected && !desired) {
+            r = tx.exec_prepared(kAbsent, key);
+            return r[0][0].as<bool>();
+          }
+          const std::optional<std::int64_t> t = ttl_param();
+          if (!expected) {
+            r = t ? tx.exec_prepared(kCreate, key, want, *t)
+                  : tx.exec_prepared(kCreate, key, want, nullptr);
+          } else if (desired) {
+            r = t ? tx.exec_prepared(kReplace, key, have, want, *t)
+                  : tx.exec_prepared(kReplace, key, have, want, nullptr);
+          } else {
+            r = tx.exec_prepared(kDeleteIf, key, have);
+          }
+          return r.affected_rows() == 1;
+        },
+        /*write=*/desired.has_value());
   }
 
   std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
@@ -445,11 +451,12 @@ class PostgresStore final : public KvStore {
         // kvstore's 0x01 separators skewing the estimates, can sort a
         // bitmap scan of the whole prefix instead of stopping at LIMIT).
         pqxx::nontransaction tx(c->db);
-        tx.exec("SET client_min_messages = warning; "
-                "SET default_transaction_isolation = 'read committed'; "
-                "SET plan_cache_mode = force_generic_plan; "
-                "SET statement_timeout = " +
-                std::to_string(s_.statement_timeout.count()));
+        tx.exec(
+            "SET client_min_messages = warning; "
+            "SET default_transaction_isolation = 'read committed'; "
+            "SET plan_cache_mode = force_generic_plan; "
+            "SET statement_timeout = " +
+            std::to_string(s_.statement_timeout.count()));
       }
       ensure_schema(*c);
       for (const auto& [name, sql] : statements_) c->db.prepare(name, sql);
@@ -457,8 +464,7 @@ class PostgresStore final : public KvStore {
       std::string message = first_line(e.what());
       if (contains(message, "authentication failed") || contains(message, "pg_hba.conf") ||
           contains(message, "does not exist") || contains(message, "permission denied")) {
-        fail(ErrorCode::permission_denied,
-             "cannot connect to " + s_.redacted_url + ": " + message);
+        fail(ErrorCode::permission_denied, "cannot connect to " + s_.redacted_url + ": " + message);
       }
       fail(ErrorCode::unavailable, "cannot connect to " + s_.redacted_url + ": " + message);
     } catch (const pqxx::sql_error& e) {
@@ -466,8 +472,8 @@ class PostgresStore final : public KvStore {
                                                 first_line(e.what()) + " (SQLSTATE " +
                                                 e.sqlstate() + ")");
     } catch (const pqxx::failure& e) {
-      fail(ErrorCode::unavailable, "cannot connect to " + s_.redacted_url + ": " +
-                                       first_line(e.what()));
+      fail(ErrorCode::unavailable,
+           "cannot connect to " + s_.redacted_url + ": " + first_line(e.what()));
     }
     return c;
   }
@@ -480,14 +486,14 @@ class PostgresStore final : public KvStore {
     if (statements_.empty()) build_statements(c);
     if (schema_ready_.load()) return;
     pqxx::work tx(c.db);
-    tx.exec("SELECT pg_advisory_xact_lock(hashtextextended(" +
-            tx.quote("kvstore:" + qualified_) + ", 0))");
+    tx.exec("SELECT pg_advisory_xact_lock(hashtextextended(" + tx.quote("kvstore:" + qualified_) +
+            ", 0))");
     tx.exec("CREATE TABLE IF NOT EXISTS " + qualified_ +
             " (k text COLLATE \"C\" PRIMARY KEY,"
             " v text COLLATE \"C\" NOT NULL,"
             " expires_at timestamptz)");
-    tx.exec("CREATE INDEX IF NOT EXISTS " + c.db.quote_name(index_name()) + " ON " +
-            qualified_ + " (expires_at) WHERE expires_at IS NOT NULL");
+    tx.exec("CREATE INDEX IF NOT EXISTS " + c.db.quote_name(index_name()) + " ON " + qualified_ +
+            " (expires_at) WHERE expires_at IS NOT NULL");
     tx.commit();
     schema_ready_.store(true);
   }
@@ -504,8 +510,8 @@ class PostgresStore final : public KvStore {
   }
 
   void build_statements(Connection& c) {
-    qualified_ = (s_.schema.empty() ? "" : c.db.quote_name(s_.schema) + ".") +
-                 c.db.quote_name(s_.table);
+    qualified_ =
+        (s_.schema.empty() ? "" : c.db.quote_name(s_.schema) + ".") + c.db.quote_name(s_.table);
     const std::string& t = qualified_;
     const std::string live = "(expires_at IS NULL OR expires_at > now())";
     const std::string expiry = "now() + $3::bigint * interval '1 millisecond'";
@@ -519,14 +525,16 @@ class PostgresStore final : public KvStore {
         {kCreate, "INSERT INTO " + t + " AS cur (k, v, expires_at) VALUES ($1, $2, " + expiry +
                       ") ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
                       " expires_at = EXCLUDED.expires_at WHERE cur.expires_at <= now()"},
-        {kReplace, "UPDATE " + t + " SET v = $3, expires_at = now() + $4::bigint * interval"
-                   " '1 millisecond' WHERE k = $1 AND v = $2 AND " + live},
+        {kReplace, "UPDATE " + t +
+                       " SET v = $3, expires_at = now() + $4::bigint * interval"
+                       " '1 millisecond' WHERE k = $1 AND v = $2 AND " +
+                       live},
         {kDeleteIf, "DELETE FROM " + t + " WHERE k = $1 AND v = $2 AND " + live},
         {kAbsent, "SELECT NOT EXISTS (SELECT 1 FROM " + t + " WHERE k = $1 AND " + live + ")"},
         {kList, "SELECT k, v FROM " + t + " WHERE k >= $1 AND k < $2 AND " + live +
                     " ORDER BY k LIMIT $3"},
-        {kListOpen, "SELECT k, v FROM " + t + " WHERE k >= $1 AND " + live +
-                        " ORDER BY k LIMIT $2"},
+        {kListOpen,
+         "SELECT k, v FROM " + t + " WHERE k >= $1 AND " + live + " ORDER BY k LIMIT $2"},
         // The inner SELECT walks the partial expiry index; the outer
         // condition re-checks rows a concurrent write just made live again.
         {kSweep, "DELETE FROM " + t + " WHERE k IN (SELECT k FROM " + t +

@@ -53,7 +53,8 @@ struct Raw {
                           "EXCLUDED.v, expires_at = EXCLUDED.expires_at");
     db.prepare("cas", "UPDATE " + t +
                           " SET v = $3, expires_at = now() + $4::bigint * interval '1 millisecond'"
-                          " WHERE k = $1 AND v = $2 AND " + live);
+                          " WHERE k = $1 AND v = $2 AND " +
+                          live);
     db.prepare("list", "SELECT k, v FROM " + t + " WHERE k >= $1 AND k < $2 AND " + live +
                            " ORDER BY k LIMIT $3");
   }
@@ -138,7 +139,8 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<std::string> encoded;
-  for (int i = 0; i < kKeys; ++i) encoded.push_back(kvstore::encode_key({"bench", std::to_string(i)}));
+  for (int i = 0; i < kKeys; ++i)
+    encoded.push_back(kvstore::encode_key({"bench", std::to_string(i)}));
   std::vector<kvstore::KeyRange> ranges;
   for (int g = 0; g < kGroups; ++g) {
     ranges.push_back(kvstore::list_range({"list", std::to_string(g)}, std::nullopt));
@@ -169,81 +171,94 @@ int main(int argc, char** argv) {
 
     constexpr int kRounds = 3;
     {  // get
-      auto b = best_of("get", kRounds, threads, seconds, {
-        [&](int t, long n) {
-          pqxx::nontransaction tx(raw[t]->db);
-          pqxx::result res = tx.exec_prepared("get", encoded[key_of(t, n)]);
-          std::string v(res[0][0].c_str(), res[0][0].size());
-        },
-        [&](int t, long n) { store->get_json({"bench", std::to_string(key_of(t, n))}); },
-        [&](int t, long n) { store->get({"bench", std::to_string(key_of(t, n))}); }});
+      auto b = best_of("get", kRounds, threads, seconds,
+                       {[&](int t, long n) {
+                          pqxx::nontransaction tx(raw[t]->db);
+                          pqxx::result res = tx.exec_prepared("get", encoded[key_of(t, n)]);
+                          std::string v(res[0][0].c_str(), res[0][0].size());
+                        },
+                        [&](int t, long n) {
+                          store->get_json({"bench", std::to_string(key_of(t, n))});
+                        },
+                        [&](int t, long n) {
+                          store->get({"bench", std::to_string(key_of(t, n))});
+                        }});
       rows.push_back({"get", b[0], b[1], b[2]});
     }
     {  // set
-      auto b = best_of("set", kRounds, threads, seconds, {
-        [&](int t, long n) {
-          pqxx::nontransaction tx(raw[t]->db);
-          tx.exec_prepared("set", encoded[key_of(t, n)], text, nullptr);
-        },
-        [&](int t, long n) { store->set_json({"bench", std::to_string(key_of(t, n))}, text); },
-        [&](int t, long n) { store->set({"bench", std::to_string(key_of(t, n))}, doc_a); }});
+      auto b = best_of("set", kRounds, threads, seconds,
+                       {[&](int t, long n) {
+                          pqxx::nontransaction tx(raw[t]->db);
+                          tx.exec_prepared("set", encoded[key_of(t, n)], text, nullptr);
+                        },
+                        [&](int t, long n) {
+                          store->set_json({"bench", std::to_string(key_of(t, n))}, text);
+                        },
+                        [&](int t, long n) {
+                          store->set({"bench", std::to_string(key_of(t, n))}, doc_a);
+                        }});
       rows.push_back({"set", b[0], b[1], b[2]});
     }
     {  // cas (always succeeds: each thread flips its own keys; both sides share the state)
       reset_cas_keys();
       std::vector<std::vector<char>> state(threads, std::vector<char>(kKeys, 0));
-      auto b = best_of("cas", kRounds, threads, seconds, {
-        [&](int t, long n) {
-          const int k = cas_key(t, n);
-          char& s = state[t][k];
-          pqxx::nontransaction tx(raw[t]->db);
-          pqxx::result res = tx.exec_prepared("cas", encoded[k], s ? text_b : text_a,
-                                              s ? text_a : text_b, nullptr);
-          if (res.affected_rows() != 1) std::abort();
-          s = !s;
-        },
-        [&](int t, long n) {
-          const int k = cas_key(t, n);
-          char& s = state[t][k];
-          if (!store->cas({"bench", std::to_string(k)}, s ? doc_b : doc_a, s ? doc_a : doc_b)) {
-            std::abort();
-          }
-          s = !s;
-        }});
+      auto b = best_of(
+          "cas", kRounds, threads, seconds,
+          {[&](int t, long n) {
+             const int k = cas_key(t, n);
+             char& s = state[t][k];
+             pqxx::nontransaction tx(raw[t]->db);
+             pqxx::result res = tx.exec_prepared("cas", encoded[k], s ? text_b : text_a,
+                                                 s ? text_a : text_b, nullptr);
+             if (res.affected_rows() != 1) std::abort();
+             s = !s;
+           },
+           [&](int t, long n) {
+             const int k = cas_key(t, n);
+             char& s = state[t][k];
+             if (!store->cas({"bench", std::to_string(k)}, s ? doc_b : doc_a, s ? doc_a : doc_b)) {
+               std::abort();
+             }
+             s = !s;
+           }});
       rows.push_back({"cas", b[0], 0, b[1]});
     }
     {  // list: a prefix with 10 entries, one page
-      auto b = best_of("list", kRounds, threads, seconds, {
-        [&](int t, long n) {
-          const auto& range = ranges[key_of(t, n) % kGroups];
-          pqxx::nontransaction tx(raw[t]->db);
-          pqxx::result res = tx.exec_prepared("list", range.begin, *range.end, 256);
-          std::vector<std::pair<kvstore::KvKey, std::string>> out;
-          for (const pqxx::row& row : res) {
-            out.emplace_back(kvstore::decode_key(std::string_view(row[0].c_str(), row[0].size())),
-                             std::string(row[1].c_str(), row[1].size()));
-          }
-          if (out.size() != 10) std::abort();
-        },
-        [&](int t, long n) {
-          int count = 0;
-          for (const auto& e : store->list_json({"list", std::to_string(key_of(t, n) % kGroups)})) {
-            (void)e;
-            ++count;
-          }
-          if (count != 10) std::abort();
-        },
-        [&](int t, long n) {
-          int count = 0;
-          for (const auto& e : store->list({"list", std::to_string(key_of(t, n) % kGroups)})) {
-            (void)e;
-            ++count;
-          }
-          if (count != 10) std::abort();
-        }});
+      auto b = best_of(
+          "list", kRounds, threads, seconds,
+          {[&](int t, long n) {
+             const auto& range = ranges[key_of(t, n) % kGroups];
+             pqxx::nontransaction tx(raw[t]->db);
+             pqxx::result res = tx.exec_prepared("list", range.begin, *range.end, 256);
+             std::vector<std::pair<kvstore::KvKey, std::string>> out;
+             for (const pqxx::row& row : res) {
+               out.emplace_back(
+                   kvstore::decode_key(std::string_view(row[0].c_str(), row[0].size())),
+                   std::string(row[1].c_str(), row[1].size()));
+             }
+             if (out.size() != 10) std::abort();
+           },
+           [&](int t, long n) {
+             int count = 0;
+             for (const auto& e :
+                  store->list_json({"list", std::to_string(key_of(t, n) % kGroups)})) {
+               (void)e;
+               ++count;
+             }
+             if (count != 10) std::abort();
+           },
+           [&](int t, long n) {
+             int count = 0;
+             for (const auto& e : store->list({"list", std::to_string(key_of(t, n) % kGroups)})) {
+               (void)e;
+               ++count;
+             }
+             if (count != 10) std::abort();
+           }});
       rows.push_back({"list", b[0], b[1], b[2]});
     }
-    std::printf("\n%d thread(s), best of %d interleaved %.1fs runs, ops/s:\n", threads, kRounds, seconds);
+    std::printf("\n%d thread(s), best of %d interleaved %.1fs runs, ops/s:\n", threads, kRounds,
+                seconds);
     std::printf("%-5s %12s %14s %8s %14s %8s\n", "op", "raw libpqxx", "kvstore json", "ratio",
                 "kvstore Value", "ratio");
     for (const Row& row : rows) {
@@ -273,16 +288,16 @@ int main(int argc, char** argv) {
       tx.exec("CREATE TABLE " + t + " (k text COLLATE \"C\" PRIMARY KEY, v " + type +
               " NOT NULL, expires_at timestamptz)");
       db.prepare(std::string("set_") + type,
-                 "INSERT INTO " + t + " (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = "
-                 "EXCLUDED.v, expires_at = NULL");
+                 "INSERT INTO " + t +
+                     " (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = "
+                     "EXCLUDED.v, expires_at = NULL");
       db.prepare(std::string("get_") + type, "SELECT v FROM " + t + " WHERE k = $1");
     }
     for (int round = 0; round < 3; ++round) {  // alternate to even out noise
       for (const char* type : {"text", "jsonb"}) {
         const std::string set = std::string("set_") + type, get = std::string("get_") + type;
-        double w = measure(1, seconds, [&](int, long n) {
-          tx.exec_prepared(set, encoded[n % kKeys], text);
-        });
+        double w = measure(1, seconds,
+                           [&](int, long n) { tx.exec_prepared(set, encoded[n % kKeys], text); });
         double r = measure(1, seconds, [&](int, long n) {
           pqxx::result res = tx.exec_prepared(get, encoded[n % kKeys]);
           std::string v(res[0][0].c_str(), res[0][0].size());

@@ -8,16 +8,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <functional>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <kvstore/kvstore.h>
+#include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
 namespace {
@@ -86,7 +86,8 @@ int unused_port() {
 
 }  // namespace
 
-TEST_CASE("postgres driver: url: kvstore and libpq parameters are taken and unknown ones rejected", "[url]") {
+TEST_CASE("postgres driver: url: kvstore and libpq parameters are taken and unknown ones rejected",
+          "[url]") {
   // open() does no I/O, so these need no server.
   const std::string base = "postgres://u:secret@127.0.0.1:1/db";
   CHECK_NOTHROW(kvstore::open(base + "?table=s.t&pool_size=2&connect_timeout=1500ms"
@@ -110,9 +111,11 @@ TEST_CASE("postgres driver: url: kvstore and libpq parameters are taken and unkn
   }
 }
 
-TEST_CASE("postgres driver: errors: nothing listening gives unavailable within the connect timeout", "[errors]") {
-  auto store = kvstore::open("postgres://kvstore:secret@127.0.0.1:" +
-                             std::to_string(unused_port()) + "/kvstore?connect_timeout=2s");
+TEST_CASE("postgres driver: errors: nothing listening gives unavailable within the connect timeout",
+          "[errors]") {
+  auto store =
+      kvstore::open("postgres://kvstore:secret@127.0.0.1:" + std::to_string(unused_port()) +
+                    "/kvstore?connect_timeout=2s");
   const auto start = std::chrono::steady_clock::now();
   try {
     store->get({"k"});
@@ -134,7 +137,8 @@ TEST_CASE("postgres driver: errors: wrong password is permission_denied", "[erro
   CHECK(code_of([&] { store->get({"k"}); }) == ErrorCode::permission_denied);
 }
 
-TEST_CASE("postgres driver: errors: statement_timeout gives timeout and the store stays usable", "[errors]") {
+TEST_CASE("postgres driver: errors: statement_timeout gives timeout and the store stays usable",
+          "[errors]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_with("table=" + table + "&statement_timeout=200ms"));
   store->set({"locked"}, 1);
@@ -147,7 +151,8 @@ TEST_CASE("postgres driver: errors: statement_timeout gives timeout and the stor
   CHECK(store->get({"locked"}) == Value(3));
 }
 
-TEST_CASE("postgres driver: schema: table names are quoted and schema-qualified names work", "[schema]") {
+TEST_CASE("postgres driver: schema: table names are quoted and schema-qualified names work",
+          "[schema]") {
   pqxx::connection raw(server_url());
   const std::string schema = fresh_table() + "_schema";
   {
@@ -178,7 +183,8 @@ TEST_CASE("postgres driver: schema: table names are quoted and schema-qualified 
   tx.exec("DROP SCHEMA " + tx.quote_name(schema) + " CASCADE");
 }
 
-TEST_CASE("postgres driver: schema: many stores creating one table at once all succeed", "[schema][concurrency]") {
+TEST_CASE("postgres driver: schema: many stores creating one table at once all succeed",
+          "[schema][concurrency]") {
   const std::string url = url_with("table=" + fresh_table());
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -204,7 +210,8 @@ TEST_CASE("postgres driver: schema: many stores creating one table at once all s
   CHECK(count == 8);
 }
 
-TEST_CASE("postgres driver: list: a prefix list is an index range scan on 100000 rows", "[list][explain]") {
+TEST_CASE("postgres driver: list: a prefix list is an index range scan on 100000 rows",
+          "[list][explain]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_with("table=" + table));
   store->set({"warm"}, 0);  // creates the table
@@ -227,14 +234,14 @@ TEST_CASE("postgres driver: list: a prefix list is an index range scan on 100000
     return plan;
   };
   tx.exec("PREPARE kvpg_list(text, text, bigint) AS " + query);
-  const std::string args =
-      "(" + tx.quote(range.begin) + ", " + tx.quote(*range.end) + ", 256)";
+  const std::string args = "(" + tx.quote(range.begin) + ", " + tx.quote(*range.end) + ", 256)";
   // The driver's sessions run prepared statements with their generic plan
   // (plan_cache_mode = force_generic_plan): an ordered walk of the primary key.
   tx.exec("SET plan_cache_mode = force_generic_plan");
   const std::string generic = plan_of("EXPLAIN EXECUTE kvpg_list" + args);
-  std::printf("EXPLAIN EXECUTE (generic plan, as the driver runs it), prefix list on 100000 rows:\n%s\n",
-              generic.c_str());
+  std::printf(
+      "EXPLAIN EXECUTE (generic plan, as the driver runs it), prefix list on 100000 rows:\n%s\n",
+      generic.c_str());
   INFO("generic plan:\n" << generic);
   CHECK(generic.find("Index Scan using " + table + "_pkey") != std::string::npos);
   CHECK(generic.find("Seq Scan") == std::string::npos);
@@ -258,7 +265,8 @@ TEST_CASE("postgres driver: list: a prefix list is an index range scan on 100000
   tx.exec("DROP TABLE " + t);
 }
 
-TEST_CASE("postgres driver: ttl: the sweep removes expired rows in bounded batches", "[ttl][sweep]") {
+TEST_CASE("postgres driver: ttl: the sweep removes expired rows in bounded batches",
+          "[ttl][sweep]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_with("table=" + table + "&sweep_interval=1ms&sweep_batch=100"));
   pqxx::connection raw(server_url());
@@ -287,7 +295,8 @@ TEST_CASE("postgres driver: ttl: the sweep removes expired rows in bounded batch
   CHECK(store->get({"live"}) == Value(true));
 }
 
-TEST_CASE("postgres driver: cas: creators racing over an expired row give one winner", "[cas][concurrency]") {
+TEST_CASE("postgres driver: cas: creators racing over an expired row give one winner",
+          "[cas][concurrency]") {
   auto store = kvstore::open(url_with("table=" + fresh_table()));
   for (int round = 0; round < 20; ++round) {
     const kvstore::KvKey key{"expired", std::to_string(round)};
@@ -305,7 +314,8 @@ TEST_CASE("postgres driver: cas: creators racing over an expired row give one wi
   }
 }
 
-TEST_CASE("postgres driver: restart: the same store keeps working across a server restart", "[restart]") {
+TEST_CASE("postgres driver: restart: the same store keeps working across a server restart",
+          "[restart]") {
   const char* services = std::getenv("KVSTORE_TEST_SERVICES");
   if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
   auto store = kvstore::open(url_with("table=" + fresh_table() + "&pool_size=4"));
