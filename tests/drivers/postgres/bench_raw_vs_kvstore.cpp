@@ -129,7 +129,9 @@ int main(int argc, char** argv) {
   if (thread_counts.empty()) thread_counts = {1, 8};
 
   const std::string table = table_name();
-  auto store = kvstore::open(url + "?table=" + table + "&pool_size=8");
+  const char* extra = std::getenv("KVBENCH_PARAMS");  // e.g. "statement_timeout=0"
+  auto store = kvstore::open(url + "?table=" + table + "&pool_size=8" +
+                             (extra != nullptr && *extra != '\0' ? "&" + std::string(extra) : ""));
   const std::string text = kvstore::to_json_text(document(0));
   std::printf("value: %zu bytes of JSON; table %s\n", text.size(), table.c_str());
   for (int i = 0; i < kKeys; ++i) store->set_json({"bench", std::to_string(i)}, text);
