@@ -352,3 +352,18 @@ TEST_CASE("postgres driver: restart: the same store keeps working across a serve
   CHECK(store->cas({"after"}, Value("swapped"), Value("again")));
   CHECK(store->get({"after"}) == Value("again"));
 }
+
+TEST_CASE("postgres driver: schema: a table dropped behind the store's back is recreated",
+          "[schema]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table));
+  store->set({"k"}, 1);
+  {
+    pqxx::connection raw(server_url());
+    pqxx::nontransaction tx(raw);
+    tx.exec("DROP TABLE " + tx.quote_name(table));
+  }
+  CHECK(store->get({"k"}) == std::nullopt);
+  CHECK(store->cas({"k"}, std::nullopt, Value(2)));
+  CHECK(store->get({"k"}) == Value(2));
+}
