@@ -452,6 +452,7 @@ class SqliteStore final : public KvStore {
       // the last commits but never corrupts); FULL is the safe choice otherwise.
       const std::string sync = options_.synchronous.value_or(mode == "wal" ? "normal" : "full");
       c->db.exec("PRAGMA synchronous = " + sync);
+      c->db.exec("PRAGMA mmap_size = " + std::to_string(options_.mmap_size));
     });
     return c;
   }
@@ -644,6 +645,7 @@ void take_params(Url& url, Options& options) {
   if (auto pool = url.take_int("pool_size", 1, 1024)) {
     options.pool_size = static_cast<std::size_t>(*pool);
   }
+  if (auto mmap = url.take_size("mmap_size")) options.mmap_size = *mmap;
   if (auto interval = url.take_duration("sweep_interval")) options.sweep_interval = *interval;
   if (auto batch = url.take_int("sweep_batch", 1, 1000000)) {
     options.sweep_batch = static_cast<std::size_t>(*batch);
