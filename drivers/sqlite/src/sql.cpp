@@ -47,15 +47,14 @@ Sql::Sql(const std::string& table) {
   upsert = "INSERT INTO " + t + " (k, v, expires_at) VALUES (?1, ?2, ?3)" +
            " ON CONFLICT (k) DO UPDATE SET v = excluded.v, expires_at = excluded.expires_at";
   remove = "DELETE FROM " + t + " WHERE k = ?1";
-  insert_absent = upsert + " WHERE " + t + ".expires_at IS NOT NULL AND " + t +
-                  ".expires_at <= ?4";
+  insert_absent = upsert + " WHERE " + t + ".expires_at IS NOT NULL AND " + t + ".expires_at <= ?4";
   replace_equal = "UPDATE " + t + " SET v = ?2, expires_at = ?3 WHERE k = ?1 AND v = ?4 AND " +
                   live_row + "?5)";
   remove_equal = "DELETE FROM " + t + " WHERE k = ?1 AND v = ?2 AND " + live_row + "?3)";
   list_bounded = "SELECT k, v FROM " + t + " WHERE k >= ?1 AND k < ?2 AND " + live_row +
                  "?3) ORDER BY k LIMIT ?4";
-  list_unbounded = "SELECT k, v FROM " + t + " WHERE k >= ?1 AND " + live_row +
-                   "?3) ORDER BY k LIMIT ?4";
+  list_unbounded =
+      "SELECT k, v FROM " + t + " WHERE k >= ?1 AND " + live_row + "?3) ORDER BY k LIMIT ?4";
   sweep = "DELETE FROM " + t + " WHERE k IN (SELECT k FROM " + t +
           " WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)";
 }

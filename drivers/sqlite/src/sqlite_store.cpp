@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -13,7 +14,6 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -85,25 +85,35 @@ enum StatementId : std::size_t {
 
 const std::string& sql_for(const detail::Sql& sql, StatementId id) {
   switch (id) {
-    case kGet: return sql.get;
-    case kLive: return sql.live;
-    case kUpsert: return sql.upsert;
-    case kRemove: return sql.remove;
-    case kInsertAbsent: return sql.insert_absent;
-    case kReplaceEqual: return sql.replace_equal;
-    case kRemoveEqual: return sql.remove_equal;
-    case kListBounded: return sql.list_bounded;
-    case kListUnbounded: return sql.list_unbounded;
-    case kSweep: return sql.sweep;
-    case kStatementCount: break;
+    case kGet:
+      return sql.get;
+    case kLive:
+      return sql.live;
+    case kUpsert:
+      return sql.upsert;
+    case kRemove:
+      return sql.remove;
+    case kInsertAbsent:
+      return sql.insert_absent;
+    case kReplaceEqual:
+      return sql.replace_equal;
+    case kRemoveEqual:
+      return sql.remove_equal;
+    case kListBounded:
+      return sql.list_bounded;
+    case kListUnbounded:
+      return sql.list_unbounded;
+    case kSweep:
+      return sql.sweep;
+    case kStatementCount:
+      break;
   }
   return sql.get;
 }
 
 // A connection used by one thread at a time, with its statements.
 struct Connection {
-  Connection(const std::string& path, int flags, int busy_ms)
-      : db(path, flags, busy_ms) {}
+  Connection(const std::string& path, int flags, int busy_ms) : db(path, flags, busy_ms) {}
 
   SQLite::Statement& statement(const detail::Sql& sql, StatementId id) {
     std::optional<SQLite::Statement>& slot = statements[id];
@@ -303,7 +313,8 @@ class SqliteStore final : public KvStore {
         std::string key_text(key, static_cast<std::size_t>(k.getBytes()));
         SQLite::Column v = s.getColumn(1);
         const char* json = v.getText();
-        page.push_back({std::move(key_text), std::string(json, static_cast<std::size_t>(v.getBytes()))});
+        page.push_back(
+            {std::move(key_text), std::string(json, static_cast<std::size_t>(v.getBytes()))});
       }
       return page;
     });
@@ -360,7 +371,8 @@ class SqliteStore final : public KvStore {
           raise(e, doing, where_, options_.busy_timeout);
         }
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 4), 10)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(1 << std::min(attempt, 4), 10)));
     }
   }
 
@@ -464,13 +476,12 @@ class SqliteStore final : public KvStore {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
       throw Error(ErrorCode::unavailable,
-                  "cannot open " + where_ + ": the directory '" + dir.string() +
-                      "' does not exist",
+                  "cannot open " + where_ + ": the directory '" + dir.string() + "' does not exist",
                   kDriver, false);
     }
     if (fs::is_directory(path, ec)) {
-      throw Error(ErrorCode::invalid_argument,
-                  "cannot open " + where_ + ": it is a directory", kDriver, false);
+      throw Error(ErrorCode::invalid_argument, "cannot open " + where_ + ": it is a directory",
+                  kDriver, false);
     }
     const bool exists = fs::exists(path, ec);
     if ((exists && ::access(path.c_str(), R_OK | W_OK) != 0) ||
@@ -508,9 +519,6 @@ class SqliteStore final : public KvStore {
                         "); choose another with ?table=",
                     kDriver, false);
       }
-      // A table made by another process may lack the index if it crashed
-      // between the two statements of an older version; this is idempotent.
-      c.db.exec(sql_.create_index);
     });
   }
 
@@ -548,7 +556,7 @@ class SqliteStore final : public KvStore {
   struct Waiter {
     std::condition_variable ready;
     std::unique_ptr<Connection> connection;  // handed over by release()
-    bool may_connect = false;                 // a failed connect() left its slot free
+    bool may_connect = false;                // a failed connect() left its slot free
   };
 
   std::mutex pool_mutex_;
@@ -569,8 +577,8 @@ std::string checked_choice(const std::string& name, std::string value,
     if (value == a) return value;
     list += (list.empty() ? "" : ", ") + std::string(a);
   }
-  throw Error(ErrorCode::invalid_argument,
-              name + "='" + value + "' is not one of " + list, kDriver, false);
+  throw Error(ErrorCode::invalid_argument, name + "='" + value + "' is not one of " + list, kDriver,
+              false);
 }
 
 void take_params(Url& url, Options& options);
@@ -593,10 +601,10 @@ std::unique_ptr<KvStore> create(const Options& given) {
                     "letter or '_', at most 64 bytes, not starting with 'sqlite_'",
                 kDriver, false);
   }
-  if (memory && (options.journal_mode || options.synchronous)) {
+  if (memory && (options.journal_mode || options.synchronous || options.mmap_size != 0)) {
     throw Error(ErrorCode::invalid_argument,
-                "journal_mode and synchronous apply to database files, not to :memory:", kDriver,
-                false);
+                "journal_mode, synchronous and mmap_size apply to database files, not to :memory:",
+                kDriver, false);
   }
   if (options.journal_mode) {
     options.journal_mode = checked_choice("journal_mode", *options.journal_mode, kJournalModes);
@@ -620,7 +628,8 @@ std::unique_ptr<KvStore> open(Url& url) {
   if (!url.host().empty() || url.port() || !url.user().empty() || url.password()) {
     throw Error(ErrorCode::invalid_argument,
                 "sqlite URLs take no host: write sqlite:relative/path.db, sqlite:/absolute/path.db "
-                "or sqlite::memory: (in " + url.redacted() + ")",
+                "or sqlite::memory: (in " +
+                    url.redacted() + ")",
                 kDriver, false);
   }
   Options options;

@@ -103,13 +103,15 @@ void run(const std::string& path, const std::string& table, bool without_rowid, 
   check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), db,
         "open");
   sqlite3_busy_timeout(db, 5000);
-  const std::string pragmas = "PRAGMA journal_mode=wal; PRAGMA synchronous=normal; "
-                              "PRAGMA mmap_size=" + std::to_string(mmap_size);
+  const std::string pragmas =
+      "PRAGMA journal_mode=wal; PRAGMA synchronous=normal; "
+      "PRAGMA mmap_size=" +
+      std::to_string(mmap_size);
   check(sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr), db, "pragma");
   const std::string create = "CREATE TABLE IF NOT EXISTS " + t +
                              " (k BLOB NOT NULL PRIMARY KEY, v TEXT NOT NULL, expires_at INTEGER)" +
-                             (without_rowid ? " WITHOUT ROWID" : "") + "; CREATE INDEX IF NOT EXISTS \"" +
-                             table + "_expires_at\" ON " + t +
+                             (without_rowid ? " WITHOUT ROWID" : "") +
+                             "; CREATE INDEX IF NOT EXISTS \"" + table + "_expires_at\" ON " + t +
                              " (expires_at) WHERE expires_at IS NOT NULL";
   check(sqlite3_exec(db, create.c_str(), nullptr, nullptr, nullptr), db, "create");
   auto store = kvstore::open("sqlite:" + path + "?table=" + table +
@@ -124,11 +126,12 @@ void run(const std::string& path, const std::string& table, bool without_rowid, 
     encoded.push_back(kvstore::encode_key(keys.back()));
   }
 
-  sqlite3_stmt* upsert = prepare(db, "INSERT INTO " + t +
-                                         " (k, v, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (k) DO "
-                                         "UPDATE SET v = excluded.v, expires_at = excluded.expires_at");
-  sqlite3_stmt* get = prepare(db, "SELECT v FROM " + t +
-                                      " WHERE k = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
+  sqlite3_stmt* upsert =
+      prepare(db, "INSERT INTO " + t +
+                      " (k, v, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (k) DO "
+                      "UPDATE SET v = excluded.v, expires_at = excluded.expires_at");
+  sqlite3_stmt* get = prepare(
+      db, "SELECT v FROM " + t + " WHERE k = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
   sqlite3_stmt* list = prepare(db, "SELECT k, v FROM " + t +
                                        " WHERE k >= ?1 AND k < ?2 AND (expires_at IS NULL OR "
                                        "expires_at > ?3) ORDER BY k LIMIT ?4");
@@ -188,9 +191,9 @@ void run(const std::string& path, const std::string& table, bool without_rowid, 
              std::size_t count = 0;
              while (sqlite3_step(list) == SQLITE_ROW) {
                // The same work a caller gets from list_json(): decoded key, text copy.
-               kvstore::KvKey key = kvstore::decode_key(
-                   {static_cast<const char*>(sqlite3_column_blob(list, 0)),
-                    static_cast<std::size_t>(sqlite3_column_bytes(list, 0))});
+               kvstore::KvKey key =
+                   kvstore::decode_key({static_cast<const char*>(sqlite3_column_blob(list, 0)),
+                                        static_cast<std::size_t>(sqlite3_column_bytes(list, 0))});
                std::string v(reinterpret_cast<const char*>(sqlite3_column_text(list, 1)),
                              static_cast<std::size_t>(sqlite3_column_bytes(list, 1)));
                sink += key.size() + v.size();
@@ -201,7 +204,8 @@ void run(const std::string& path, const std::string& table, bool without_rowid, 
            },
            [&](std::size_t) {
              std::size_t count = 0;
-             for (const kvstore::JsonEntry& e : store->list_json({"list"})) count += !e.json.empty();
+             for (const kvstore::JsonEntry& e : store->list_json({"list"}))
+               count += !e.json.empty();
              if (count != per_list) std::exit(3);
            },
            [&](std::size_t) {

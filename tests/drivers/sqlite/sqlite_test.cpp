@@ -171,7 +171,8 @@ TEST_CASE("sqlite: URL forms", "[sqlite][url]") {
   SECTION("parameters") {
     const std::string url = "sqlite:" + dir.file("params.db") +
                             "?table=Order&busy_timeout=250ms&journal_mode=DELETE&"
-                            "synchronous=full&pool_size=2&sweep_interval=0&sweep_batch=10";
+                            "synchronous=full&pool_size=2&sweep_interval=0&sweep_batch=10&"
+                            "mmap_size=64MiB";
     kvstore::open(url)->set({"p"}, 1);
     CHECK(kvstore::open(url)->get({"p"}) == Value(1));
     SQLite::Database raw(dir.file("params.db"));
@@ -183,12 +184,13 @@ TEST_CASE("sqlite: URL forms", "[sqlite][url]") {
   SECTION("bad URLs") {
     const std::string file = "sqlite:" + dir.file("bad.db");
     for (const std::string& bad :
-         {std::string("sqlite:"), std::string("sqlite://host/x.db"), file + "?table=a;DROP%20TABLE%20b",
-          file + "?table=a%22b", file + "?table=sqlite_master", file + "?table=SQLITE_x",
-          file + "?table=1abc", file + "?table=", file + "?table=" + std::string(65, 't'),
-          file + "?journal_mode=wall", file + "?synchronous=sometimes", file + "?pool_size=0",
-          file + "?busy_timeout=fast", file + "?cache=shared",
-          std::string("sqlite::memory:?journal_mode=wal")}) {
+         {std::string("sqlite:"), std::string("sqlite://host/x.db"),
+          file + "?table=a;DROP%20TABLE%20b", file + "?table=a%22b", file + "?table=sqlite_master",
+          file + "?table=SQLITE_x", file + "?table=1abc",
+          file + "?table=", file + "?table=" + std::string(65, 't'), file + "?journal_mode=wall",
+          file + "?synchronous=sometimes", file + "?pool_size=0", file + "?busy_timeout=fast",
+          file + "?cache=shared", std::string("sqlite::memory:?journal_mode=wal"),
+          std::string("sqlite::memory:?mmap_size=1MiB")}) {
       INFO(bad);
       CHECK(error_of([&] { kvstore::open(bad); }) == ErrorCode::invalid_argument);
     }
@@ -200,7 +202,9 @@ TEST_CASE("sqlite: reads and listings are index searches", "[sqlite][plan]") {
   TempDir dir;
   const std::string path = dir.file("plan.db");
   auto store = kvstore::open("sqlite:" + path + "?table=plan");
-  for (int i = 0; i < 100; ++i) store->set({"p", std::to_string(i)}, i, i % 2 ? kvstore::SetOptions{1h} : kvstore::SetOptions{});
+  for (int i = 0; i < 100; ++i)
+    store->set({"p", std::to_string(i)}, i,
+               i % 2 ? kvstore::SetOptions{1h} : kvstore::SetOptions{});
   SQLite::Database db(path, SQLite::OPEN_READWRITE);
   db.exec("ANALYZE");  // the plan must hold with statistics too
   const kvstore::sqlite::detail::Sql sql("plan");
@@ -224,8 +228,8 @@ TEST_CASE("sqlite: reads and listings are index searches", "[sqlite][plan]") {
   CHECK(unbounded.find("SCAN") == std::string::npos);
   CHECK(unbounded.find("TEMP B-TREE") == std::string::npos);
 
-  for (const std::string* point : {&sql.get, &sql.live, &sql.replace_equal, &sql.remove_equal,
-                                   &sql.remove}) {
+  for (const std::string* point :
+       {&sql.get, &sql.live, &sql.replace_equal, &sql.remove_equal, &sql.remove}) {
     const std::string plan = plan_of(db, *point);
     INFO(*point << "\n" << plan);
     CHECK(key_search(plan, "(k=?)"));
@@ -241,8 +245,8 @@ TEST_CASE("sqlite: reads and listings are index searches", "[sqlite][plan]") {
 
 TEST_CASE("sqlite: prefix listing is exact for pattern characters and case", "[sqlite][list]") {
   auto store = kvstore::open("sqlite::memory:");
-  const std::vector<KvKey> keys = {{"a%"}, {"a%", "x"}, {"a_"}, {"aX"}, {"A%"}, {"ab"}, {"a"},
-                                   {"a", "%"}, {"a%b"}};
+  const std::vector<KvKey> keys = {{"a%"}, {"a%", "x"}, {"a_"},     {"aX"}, {"A%"},
+                                   {"ab"}, {"a"},       {"a", "%"}, {"a%b"}};
   for (const KvKey& key : keys) store->set(key, 1);
   std::vector<KvKey> listed;
   for (const auto& entry : store->list({"a%"})) listed.push_back(entry.key);
@@ -307,8 +311,8 @@ TEST_CASE("sqlite: expired rows are swept in batches by writes", "[sqlite][ttl]"
     store->set({"w"}, writes++);
     std::this_thread::sleep_for(2ms);
   }
-  CHECK(rows() == 2);        // "keep" and "w"
-  CHECK(writes >= 5);        // 450 rows at 100 per sweep: one batch per write
+  CHECK(rows() == 2);  // "keep" and "w"
+  CHECK(writes >= 5);  // 450 rows at 100 per sweep: one batch per write
   CHECK(store->get({"keep"}) == Value(1));
 }
 
@@ -446,11 +450,21 @@ TEST_CASE("sqlite: many threads on two handles never see a lock error", "[sqlite
         const KvKey key{"k", std::to_string(random() % 50)};
         try {
           switch (random() % 5) {
-            case 0: store.set(key, t, {{random() % 2 ? 10ms : 1h}}); break;
-            case 1: store.remove(key); break;
-            case 2: store.cas(key, std::nullopt, t); break;
-            case 3: (void)store.list({"k"}, {.start_after = std::nullopt, .limit = 10}).to_vector(); break;
-            default: (void)store.get(key); break;
+            case 0:
+              store.set(key, t, {{random() % 2 ? 10ms : 1h}});
+              break;
+            case 1:
+              store.remove(key);
+              break;
+            case 2:
+              store.cas(key, std::nullopt, t);
+              break;
+            case 3:
+              (void)store.list({"k"}, {.start_after = std::nullopt, .limit = 10}).to_vector();
+              break;
+            default:
+              (void)store.get(key);
+              break;
           }
           ++operations;
         } catch (const kvstore::Error& e) {

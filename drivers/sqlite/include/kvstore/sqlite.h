@@ -46,7 +46,7 @@ namespace kvstore::sqlite {
 inline constexpr const char* kMemoryPath = ":memory:";
 
 struct Options {
-  std::string path;              // a file path, or kMemoryPath
+  std::string path;  // a file path, or kMemoryPath
   std::string table = "kvstore";
   std::chrono::milliseconds busy_timeout{5000};
   std::optional<std::string> journal_mode;  // files only; std::nullopt: "wal"
