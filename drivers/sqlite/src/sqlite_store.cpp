@@ -224,8 +224,8 @@ class SqliteStore final : public KvStore {
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
     Lease c = acquire();
     guarded("writing", [&] {
-      const std::int64_t now = now_ms();
       WriteLock lock(writer_.get());
+      const std::int64_t now = now_ms();
       SQLite::Statement& s = c->statement(sql_, kUpsert);
       Reset reset(s);
       bind_key(s, 1, key);
@@ -251,20 +251,20 @@ class SqliteStore final : public KvStore {
                std::optional<std::string_view> desired, Ttl ttl) override {
     Lease c = acquire();
     return guarded("swapping in", [&]() -> bool {
-      const std::int64_t now = now_ms();
       if (!expected && !desired) {
         // "Remove if absent" changes nothing: it succeeds exactly when no live
         // row exists, which one read decides atomically.
         SQLite::Statement& s = c->statement(sql_, kLive);
         Reset reset(s);
         bind_key(s, 1, key);
-        s.bind(2, now);
+        s.bind(2, now_ms());
         return !s.executeStep();
       }
       // Each case is one statement, and SQLite runs write statements one at a
       // time per file, across threads and processes: compare and write cannot
       // be separated by another writer.
       WriteLock lock(writer_.get());
+      const std::int64_t now = now_ms();  // after the wait: expiry is judged at the write
       int changed = 0;
       if (!expected) {
         SQLite::Statement& s = c->statement(sql_, kInsertAbsent);

@@ -3,7 +3,7 @@
 //
 //   kvstore_sqlite_microbench [directory] [operations] [mmap MiB]
 //
-// For each layout (the driver's WITHOUT ROWID table, and a rowid table for
+// For each layout (the driver's rowid table, and a WITHOUT ROWID table for
 // comparison) it times, with a 1 KiB JSON value: set, get, and listing a
 // 1,000-entry prefix, through raw statements, through the zero-parse calls
 // (set_json/get_json/list_json) and through the JSON calls (set/get/list).
@@ -215,7 +215,9 @@ void run(const std::string& path, const std::string& table, bool without_rowid, 
            }});
   rows.push_back({"list 1,000 entries", r[0], r[1], r[2]});
 
-  print((table + (without_rowid ? " (WITHOUT ROWID, the driver's layout)" : " (rowid table)") +
+  print((table +
+         (without_rowid ? " (WITHOUT ROWID table, for comparison)"
+                        : " (rowid table: the driver's layout)") +
          ", mmap_size=" + std::to_string(mmap_size >> 20) + "MiB")
             .c_str(),
         rows);
