@@ -25,6 +25,10 @@
 // same data and cas() is atomic across all of them. TTLs use this machine's
 // wall clock (unix epoch milliseconds), so they survive reopening the file.
 //
+// Ownership: the caller owns the returned store; destroying it closes its
+// connections and must not race with calls still in progress. Data in a file
+// outlives the store; an in-memory database does not.
+//
 // Thread safety: a store is shared by all threads. Each call borrows one
 // connection from the store's pool for its duration; readers run in parallel
 // (WAL), writers of one file in this process queue on one mutex, and writers
