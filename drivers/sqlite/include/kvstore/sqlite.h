@@ -1,0 +1,74 @@
+// The SQLite driver: an embedded store in a database file or in memory.
+//
+// URLs (see docs/drivers/sqlite.md):
+//   sqlite:data/kv.db          a file, relative to the working directory at open()
+//   sqlite:/var/lib/kv.db      an absolute path; sqlite:///var/lib/kv.db is the same
+//   sqlite::memory:            a private in-memory database, gone with the store
+// Query parameters (all optional):
+//   table=kvstore              table holding the entries: [A-Za-z_][A-Za-z0-9_]*, at
+//                              most 64 bytes, not starting with "sqlite_"
+//   busy_timeout=5s            how long a write waits for another process's lock
+//                              before failing with ErrorCode::timeout
+//   journal_mode=wal           wal, delete, truncate or persist (files only)
+//   synchronous=normal         off, normal, full or extra (files only); the default
+//                              is normal with WAL and full otherwise
+//   pool_size=8                most connections (concurrent callers) per store;
+//                              an in-memory database always has one
+//   mmap_size=0                bytes of the file each connection reads through
+//                              mmap (e.g. 256MiB); 0 reads with pread() (files only)
+//   sweep_interval=1s          how often a write also deletes expired rows; 0: never
+//   sweep_batch=256            most expired rows one sweep deletes
+//
+// The file and directory of a file URL must be writable. The file, its table
+// and index are created on first open, also when several processes open a
+// new file at once. Other processes may open the same file: they see the
+// same data and cas() is atomic across all of them. TTLs use this machine's
+// wall clock (unix epoch milliseconds), so they survive reopening the file.
+//
+// Ownership: the caller owns the returned store; destroying it closes its
+// connections and must not race with calls still in progress. Data in a file
+// outlives the store; an in-memory database does not.
+//
+// Thread safety: a store is shared by all threads. Each call borrows one
+// connection from the store's pool for its duration; readers run in parallel
+// (WAL), writers of one file in this process queue on one mutex, and writers
+// in other processes wait up to busy_timeout.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <kvstore/store.h>
+#include <kvstore/url.h>
+
+namespace kvstore::sqlite {
+
+// The special path that selects a private in-memory database.
+inline constexpr const char* kMemoryPath = ":memory:";
+
+struct Options {
+  std::string path;  // a file path, or kMemoryPath
+  std::string table = "kvstore";
+  std::chrono::milliseconds busy_timeout{5000};
+  std::optional<std::string> journal_mode;  // files only; std::nullopt: "wal"
+  std::optional<std::string> synchronous;   // files only; std::nullopt: see above
+  std::size_t pool_size = 8;
+  std::size_t mmap_size = 0;  // files only: PRAGMA mmap_size; 0 reads with pread()
+  std::chrono::milliseconds sweep_interval{1000};  // zero: never sweep
+  std::size_t sweep_batch = 256;
+};
+
+// Opens (creating if needed) the store `options` describe. Throws Error:
+// invalid_argument for bad options, unavailable for a path in a missing
+// directory, permission_denied for a read-only file or directory, corrupt for
+// a file that is not a SQLite database or a table that is not a kvstore table.
+std::unique_ptr<KvStore> create(const Options& options);
+
+// The registry's factory for "sqlite:" URLs: takes the parameters above from
+// `url` and calls create().
+std::unique_ptr<KvStore> open(Url& url);
+
+}  // namespace kvstore::sqlite

@@ -1,0 +1,480 @@
+// Tests of the SQLite driver beyond the shared conformance suite: URL forms,
+// query plans, persistence, errors, and several processes on one file.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <kvstore/kvstore.h>
+#include <kvstore/sqlite.h>
+
+#include "sql.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using kvstore::ErrorCode;
+using kvstore::KvKey;
+using kvstore::Value;
+
+namespace {
+
+// A fresh directory under $TMPDIR, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "kv-sqlite-test.XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+ErrorCode error_of(const std::function<void()>& call, std::string* message = nullptr) {
+  try {
+    call();
+  } catch (const kvstore::Error& e) {
+    if (message) *message = e.what();
+    CHECK(e.driver() == "sqlite");
+    return e.code();
+  }
+  FAIL("no kvstore::Error was thrown");
+  return ErrorCode::internal;
+}
+
+std::string plan_of(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement explain(db, "EXPLAIN QUERY PLAN " + sql);
+  std::string plan;
+  while (explain.executeStep()) plan += explain.getColumn(3).getString() + "\n";
+  return plan;
+}
+
+// Children wait on a pipe until the parent closes it, so they start together.
+class StartGate {
+ public:
+  StartGate() {
+    if (::pipe(fds_) != 0) throw std::runtime_error("pipe failed");
+  }
+  ~StartGate() {
+    if (fds_[0] >= 0) ::close(fds_[0]);
+    if (fds_[1] >= 0) ::close(fds_[1]);
+  }
+  void wait_in_child() {
+    ::close(fds_[1]);
+    char byte;
+    while (::read(fds_[0], &byte, 1) > 0) {
+    }
+  }
+  void open_in_parent() {
+    ::close(fds_[1]);
+    fds_[1] = -1;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
+// Forks `n` children running `body(i)`, whose return value becomes the
+// exit status; returns the statuses. Children never return into Catch.
+std::vector<int> run_children(int n, const std::function<int(int)>& body) {
+  StartGate gate;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int code = 99;
+      try {
+        gate.wait_in_child();
+        code = body(i);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %d: %s\n", i, e.what());
+        code = 98;
+      }
+      std::fflush(nullptr);
+      ::_exit(code);
+    }
+    pids.push_back(pid);
+  }
+  gate.open_in_parent();
+  std::vector<int> statuses;
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    statuses.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status));
+  }
+  return statuses;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: URL forms", "[sqlite][url]") {
+  TempDir dir;
+  SECTION("absolute path, with and without //") {
+    const std::string path = dir.file("abs.db");
+    kvstore::open("sqlite:" + path)->set({"a"}, 1);
+    CHECK(kvstore::open("sqlite://" + path)->get({"a"}) == Value(1));
+    CHECK(fs::exists(path));
+  }
+  SECTION("relative path") {
+    const fs::path previous = fs::current_path();
+    fs::current_path(dir.path());
+    kvstore::open("sqlite:sub.db?table=rel")->set({"r"}, "x");
+    fs::current_path(previous);
+    CHECK(fs::exists(dir.path() / "sub.db"));
+    CHECK(kvstore::open("sqlite:" + dir.file("sub.db") + "?table=rel")->get({"r"}) == Value("x"));
+  }
+  SECTION("a percent-encoded path") {
+    kvstore::open("sqlite:" + dir.file("with%20space.db"))->set({"s"}, 1);
+    CHECK(fs::exists(dir.path() / "with space.db"));
+  }
+  SECTION("in-memory databases are private") {
+    auto first = kvstore::open("sqlite::memory:");
+    auto second = kvstore::open("sqlite::memory:");
+    first->set({"only", "first"}, true);
+    CHECK(first->get({"only", "first"}) == Value(true));
+    CHECK_FALSE(second->get({"only", "first"}).has_value());
+    CHECK_FALSE(first->capabilities().persistent);
+    CHECK_FALSE(first->capabilities().shared);
+  }
+  SECTION("tables in one file are separate stores") {
+    const std::string base = "sqlite:" + dir.file("tables.db");
+    auto a = kvstore::open(base + "?table=a");
+    auto b = kvstore::open(base + "?table=b");
+    a->set({"k"}, "a");
+    b->set({"k"}, "b");
+    CHECK(a->get({"k"}) == Value("a"));
+    CHECK(b->get({"k"}) == Value("b"));
+    CHECK(a->capabilities().persistent);
+    CHECK(a->capabilities().shared);
+  }
+  SECTION("parameters") {
+    const std::string url = "sqlite:" + dir.file("params.db") +
+                            "?table=Order&busy_timeout=250ms&journal_mode=DELETE&"
+                            "synchronous=full&pool_size=2&sweep_interval=0&sweep_batch=10&"
+                            "mmap_size=64MiB";
+    kvstore::open(url)->set({"p"}, 1);
+    CHECK(kvstore::open(url)->get({"p"}) == Value(1));
+    SQLite::Database raw(dir.file("params.db"));
+    CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "delete");
+    CHECK(kvstore::open("sqlite:" + dir.file("wal.db")) != nullptr);
+    SQLite::Database wal(dir.file("wal.db"));
+    CHECK(wal.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  }
+  SECTION("bad URLs") {
+    const std::string file = "sqlite:" + dir.file("bad.db");
+    for (const std::string& bad :
+         {std::string("sqlite:"), std::string("sqlite://host/x.db"),
+          file + "?table=a;DROP%20TABLE%20b", file + "?table=a%22b", file + "?table=sqlite_master",
+          file + "?table=SQLITE_x", file + "?table=1abc",
+          file + "?table=", file + "?table=" + std::string(65, 't'), file + "?journal_mode=wall",
+          file + "?synchronous=sometimes", file + "?pool_size=0", file + "?busy_timeout=fast",
+          file + "?cache=shared", std::string("sqlite::memory:?journal_mode=wal"),
+          std::string("sqlite::memory:?mmap_size=1MiB")}) {
+      INFO(bad);
+      CHECK(error_of([&] { kvstore::open(bad); }) == ErrorCode::invalid_argument);
+    }
+    CHECK_FALSE(fs::exists(dir.file("bad.db")));
+  }
+}
+
+TEST_CASE("sqlite: reads and listings are index searches", "[sqlite][plan]") {
+  TempDir dir;
+  const std::string path = dir.file("plan.db");
+  auto store = kvstore::open("sqlite:" + path + "?table=plan");
+  for (int i = 0; i < 100; ++i)
+    store->set({"p", std::to_string(i)}, i,
+               i % 2 ? kvstore::SetOptions{1h} : kvstore::SetOptions{});
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  db.exec("ANALYZE");  // the plan must hold with statistics too
+  const kvstore::sqlite::detail::Sql sql("plan");
+
+  // The primary key's index: "USING INDEX sqlite_autoindex_plan_1" for the
+  // driver's rowid table, "USING PRIMARY KEY" for a WITHOUT ROWID one.
+  auto key_search = [](const std::string& plan, const std::string& range) {
+    return plan.find("SEARCH plan USING ") != std::string::npos &&
+           (plan.find("INDEX sqlite_autoindex_plan_1 " + range) != std::string::npos ||
+            plan.find("PRIMARY KEY " + range) != std::string::npos);
+  };
+  const std::string bounded = plan_of(db, sql.list_bounded);
+  INFO(bounded);
+  CHECK(key_search(bounded, "(k>? AND k<?)"));
+  CHECK(bounded.find("SCAN") == std::string::npos);
+  CHECK(bounded.find("TEMP B-TREE") == std::string::npos);
+
+  const std::string unbounded = plan_of(db, sql.list_unbounded);
+  INFO(unbounded);
+  CHECK(key_search(unbounded, "(k>?)"));
+  CHECK(unbounded.find("SCAN") == std::string::npos);
+  CHECK(unbounded.find("TEMP B-TREE") == std::string::npos);
+
+  for (const std::string* point :
+       {&sql.get, &sql.live, &sql.replace_equal, &sql.remove_equal, &sql.remove}) {
+    const std::string plan = plan_of(db, *point);
+    INFO(*point << "\n" << plan);
+    CHECK(key_search(plan, "(k=?)"));
+    CHECK(plan.find("SCAN") == std::string::npos);
+  }
+
+  const std::string sweep = plan_of(db, sql.sweep);
+  INFO(sweep);
+  CHECK(sweep.find("INDEX plan_expires_at (expires_at<?)") != std::string::npos);
+  CHECK(sweep.find("SCAN") == std::string::npos);
+  CHECK(sweep.find("TEMP B-TREE") == std::string::npos);
+}
+
+TEST_CASE("sqlite: prefix listing is exact for pattern characters and case", "[sqlite][list]") {
+  auto store = kvstore::open("sqlite::memory:");
+  const std::vector<KvKey> keys = {{"a%"}, {"a%", "x"}, {"a_"},     {"aX"}, {"A%"},
+                                   {"ab"}, {"a"},       {"a", "%"}, {"a%b"}};
+  for (const KvKey& key : keys) store->set(key, 1);
+  std::vector<KvKey> listed;
+  for (const auto& entry : store->list({"a%"})) listed.push_back(entry.key);
+  CHECK(listed == std::vector<KvKey>{{"a%"}, {"a%", "x"}});
+  listed.clear();
+  for (const auto& entry : store->list({"a"})) listed.push_back(entry.key);
+  CHECK(listed == std::vector<KvKey>{{"a"}, {"a", "%"}});
+}
+
+TEST_CASE("sqlite: data and TTLs survive reopening", "[sqlite][persistence]") {
+  TempDir dir;
+  const std::string url = "sqlite:" + dir.file("reopen.db") + "?table=kv";
+  {
+    auto store = kvstore::open(url);
+    store->set({"permanent"}, Value{{"a", 1}, {"b", {1, 2, 3}}});
+    store->set({"long"}, "hour", {1h});
+    store->set({"short"}, "brief", {300ms});
+    store->set_json({"raw"}, R"({"b":2, "a":1})");
+    store->set({"gone"}, 1);
+    store->remove({"gone"});
+  }
+  {
+    auto store = kvstore::open(url);
+    CHECK(store->get({"permanent"}) == Value{{"a", 1}, {"b", {1, 2, 3}}});
+    CHECK(store->get({"long"}) == Value("hour"));
+    CHECK(store->get({"short"}) == Value("brief"));
+    CHECK(store->get_json({"raw"}) == std::optional<std::string>(R"({"b":2, "a":1})"));
+    CHECK(store->cas({"raw"}, Value{{"a", 1}, {"b", 2.0}}, "swapped"));
+    CHECK_FALSE(store->get({"gone"}).has_value());
+  }
+  std::this_thread::sleep_for(400ms);
+  {
+    auto store = kvstore::open(url);
+    CHECK_FALSE(store->get({"short"}).has_value());
+    CHECK(store->get({"long"}) == Value("hour"));
+    CHECK(store->get({"raw"}) == Value("swapped"));
+    std::vector<KvKey> keys;
+    for (const auto& entry : store->list()) keys.push_back(entry.key);
+    CHECK(keys == std::vector<KvKey>{{"long"}, {"permanent"}, {"raw"}});
+    CHECK(store->cas({"short"}, std::nullopt, "new"));
+  }
+}
+
+TEST_CASE("sqlite: expired rows are swept in batches by writes", "[sqlite][ttl]") {
+  TempDir dir;
+  const std::string path = dir.file("sweep.db");
+  {
+    // This handle never sweeps, so all the rows are still there afterwards.
+    auto filler = kvstore::open("sqlite:" + path + "?table=s&sweep_interval=0");
+    for (int i = 0; i < 450; ++i) filler->set({"e", std::to_string(i)}, i, {300ms});
+    filler->set({"keep"}, 1, {1h});
+  }
+  auto store = kvstore::open("sqlite:" + path + "?table=s&sweep_interval=1ms&sweep_batch=100");
+  SQLite::Database db(path);
+  auto rows = [&] { return db.execAndGet("SELECT count(*) FROM s").getInt(); };
+  CHECK(rows() == 451);
+  std::this_thread::sleep_for(350ms);
+  CHECK(rows() == 451);
+  CHECK(store->list().to_vector().size() == 1);  // expired rows are invisible before the sweep
+  int writes = 0;
+  while (rows() > 2 && writes < 50) {
+    store->set({"w"}, writes++);
+    std::this_thread::sleep_for(2ms);
+  }
+  CHECK(rows() == 2);  // "keep" and "w"
+  CHECK(writes >= 5);  // 450 rows at 100 per sweep: one batch per write
+  CHECK(store->get({"keep"}) == Value(1));
+}
+
+TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
+  TempDir dir;
+  std::string message;
+  SECTION("a path in a missing directory") {
+    CHECK(error_of([&] { kvstore::open("sqlite:" + dir.file("no/such/dir/kv.db")); }, &message) ==
+          ErrorCode::unavailable);
+    CHECK(message.find("does not exist") != std::string::npos);
+  }
+  SECTION("a directory") {
+    CHECK(error_of([&] { kvstore::open("sqlite:" + dir.path().string()); }, &message) ==
+          ErrorCode::invalid_argument);
+  }
+  SECTION("a file that is not a SQLite database") {
+    const std::string path = dir.file("text.db");
+    std::ofstream(path) << std::string(8192, 'x');
+    CHECK(error_of([&] { kvstore::open("sqlite:" + path); }, &message) == ErrorCode::corrupt);
+    CHECK(message.find("not a SQLite database") != std::string::npos);
+  }
+  SECTION("a table that is not a kvstore table") {
+    const std::string path = dir.file("other.db");
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+    }
+    CHECK(error_of([&] { kvstore::open("sqlite:" + path + "?table=users"); }, &message) ==
+          ErrorCode::corrupt);
+    CHECK(message.find("not a kvstore table") != std::string::npos);
+    CHECK(kvstore::open("sqlite:" + path + "?table=kv") != nullptr);
+  }
+  SECTION("a read-only file and a read-only directory") {
+    const std::string path = dir.file("ro.db");
+    kvstore::open("sqlite:" + path + "?journal_mode=delete")->set({"k"}, 1);
+    fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read |
+                                    fs::perms::others_exec);
+    // root ignores file modes: check as an unprivileged user in a child.
+    std::vector<int> statuses = run_children(1, [&](int) {
+      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return 90;
+      int failures = 0;
+      for (const std::string& target : {path, dir.file("new.db")}) {
+        try {
+          kvstore::open("sqlite:" + target);
+          ++failures;
+        } catch (const kvstore::Error& e) {
+          if (e.code() != ErrorCode::permission_denied) {
+            std::fprintf(stderr, "%s\n", e.what());
+            ++failures;
+          }
+        }
+      }
+      return failures;
+    });
+    CHECK(statuses == std::vector<int>{0});
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  }
+}
+
+TEST_CASE("sqlite: processes opening a new file at once all succeed", "[sqlite][processes]") {
+  TempDir dir;
+  for (int round = 0; round < 3; ++round) {
+    const std::string url = "sqlite:" + dir.file("new" + std::to_string(round) + ".db");
+    std::vector<int> statuses = run_children(6, [&](int i) {
+      auto store = kvstore::open(url);
+      store->set({"child", std::to_string(i)}, i);
+      return store->get({"child", std::to_string(i)}) == Value(i) ? 0 : 1;
+    });
+    CHECK(statuses == std::vector<int>(6, 0));
+    auto store = kvstore::open(url);
+    int count = 0;
+    for (const auto& entry : store->list({"child"})) count += entry.value.get<int>() >= 0;
+    CHECK(count == 6);
+  }
+}
+
+TEST_CASE("sqlite: cas is atomic across processes", "[sqlite][processes][cas]") {
+  TempDir dir;
+  const std::string url = "sqlite:" + dir.file("race.db") + "?table=race";
+  constexpr int kChildren = 4;
+  constexpr int kKeys = 150;
+  constexpr int kIncrements = 40;
+  kvstore::open(url)->set({"counter"}, 0);
+  // Each child reports its wins through the database itself: a winner
+  // writes the key with its own id, and counts its wins in a key of its own.
+  std::vector<int> statuses = run_children(kChildren, [&](int child) {
+    auto store = kvstore::open(url);
+    int wins = 0;
+    for (int k = 0; k < kKeys; ++k) {
+      if (store->cas({"key", std::to_string(k)}, std::nullopt, child)) ++wins;
+      for (;;) {  // interleave a get+cas counter with the races
+        if (k % (kKeys / kIncrements + 1) != 0) break;
+        std::optional<Value> current = store->get({"counter"});
+        if (store->cas({"counter"}, current, current->get<int>() + 1)) break;
+      }
+    }
+    store->set({"wins", std::to_string(child)}, wins);
+    return 0;
+  });
+  CHECK(statuses == std::vector<int>(kChildren, 0));
+  auto store = kvstore::open(url);
+  int total_wins = 0;
+  for (const auto& entry : store->list({"wins"})) total_wins += entry.value.get<int>();
+  CHECK(total_wins == kKeys);
+  std::vector<int> per_child(kChildren, 0);
+  int keys = 0;
+  for (const auto& entry : store->list({"key"})) {
+    ++keys;
+    ++per_child.at(entry.value.get<std::size_t>());
+  }
+  CHECK(keys == kKeys);
+  for (int child = 0; child < kChildren; ++child) {
+    CHECK(store->get({"wins", std::to_string(child)}) == Value(per_child[child]));
+  }
+  const int per_child_increments = (kKeys + kKeys / kIncrements) / (kKeys / kIncrements + 1);
+  CHECK(store->get({"counter"}) == Value(kChildren * per_child_increments));
+}
+
+TEST_CASE("sqlite: many threads on two handles never see a lock error", "[sqlite][concurrency]") {
+  TempDir dir;
+  const std::string url = "sqlite:" + dir.file("threads.db") + "?table=t&pool_size=3";
+  auto first = kvstore::open(url);
+  auto second = kvstore::open(url);
+  std::atomic<int> errors{0};
+  std::atomic<int> operations{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      kvstore::KvStore& store = t % 2 ? *first : *second;
+      std::mt19937 random(static_cast<unsigned>(t));
+      const auto stop = std::chrono::steady_clock::now() + 1500ms;
+      while (std::chrono::steady_clock::now() < stop) {
+        const KvKey key{"k", std::to_string(random() % 50)};
+        try {
+          switch (random() % 5) {
+            case 0:
+              store.set(key, t, {{random() % 2 ? 10ms : 1h}});
+              break;
+            case 1:
+              store.remove(key);
+              break;
+            case 2:
+              store.cas(key, std::nullopt, t);
+              break;
+            case 3:
+              (void)store.list({"k"}, {.start_after = std::nullopt, .limit = 10}).to_vector();
+              break;
+            default:
+              (void)store.get(key);
+              break;
+          }
+          ++operations;
+        } catch (const kvstore::Error& e) {
+          ++errors;
+          UNSCOPED_INFO(e.what());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(errors == 0);
+  CHECK(operations > 100);
+}
