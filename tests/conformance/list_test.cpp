@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <random>
 #include <set>
@@ -173,6 +174,10 @@ TEST_CASE("list: keys present throughout are listed exactly once under concurren
       if (page.empty()) break;
       listed.insert(listed.end(), page.begin(), page.end());
       cursor = page.back();
+      // Let the writer change the range between every two pages.
+      const int target = churn + 2;
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (churn < target && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
     }
     CHECK(std::is_sorted(listed.begin(), listed.end()));
     CHECK(std::adjacent_find(listed.begin(), listed.end()) == listed.end());
@@ -183,5 +188,5 @@ TEST_CASE("list: keys present throughout are listed exactly once under concurren
   }
   stop = true;
   writer.join();
-  CHECK(churn > 0);
+  CHECK(churn > 3 * 17);  // at least two writes between pages, over three passes
 }

@@ -5,7 +5,8 @@
 //   store->set({"_fedify", "publicKey", url}, document, {std::chrono::minutes(5)});
 //   if (auto doc = store->get({"_fedify", "publicKey", url})) { ... }
 //
-// This umbrella header includes the whole public API.
+// This umbrella header includes the whole public API except the cas recipes
+// (<kvstore/cas.h>, target kvstore::cas) and the drivers' own headers.
 #pragma once
 
 #include <kvstore/error.h>
