@@ -283,7 +283,7 @@ TEST_CASE("redis: listing skips long runs of dead members and still fills the pa
 }
 
 TEST_CASE("redis: listing 100 keys costs the same next to 1,000 or 200,000 other keys",
-          "[redis][list][scale]") {
+          "[redis][list][scale][serial]") {
   Raw raw;
   // Lists {"target"} (100 keys) and returns microseconds per listed entry
   // (best of several runs) and the server-side commands one listing ran.
@@ -292,7 +292,9 @@ TEST_CASE("redis: listing 100 keys costs the same next to 1,000 or 200,000 other
     long long gets, zrangebylex, scans;
   };
   auto measure = [&](kvstore::KvStore& store) {
-    Cost cost{1e9, 0, 0, 0};
+    // Commands are counted server-wide: the least seen in one run is this
+    // listing's own (other clients only add).
+    Cost cost{1e9, 1LL << 60, 1LL << 60, 1LL << 60};
     for (int run = 0; run < 20; ++run) {
       long long gets = raw.calls("get"), ranges = raw.calls("zrangebylex");
       long long scans = raw.calls("scan") + raw.calls("keys");
@@ -303,9 +305,9 @@ TEST_CASE("redis: listing 100 keys costs the same next to 1,000 or 200,000 other
       cost.us_per_entry =
           std::min(cost.us_per_entry,
                    std::chrono::duration<double, std::micro>(elapsed).count() / 100.0);
-      cost.gets = raw.calls("get") - gets;
-      cost.zrangebylex = raw.calls("zrangebylex") - ranges;
-      cost.scans = raw.calls("scan") + raw.calls("keys") - scans;
+      cost.gets = std::min(cost.gets, raw.calls("get") - gets);
+      cost.zrangebylex = std::min(cost.zrangebylex, raw.calls("zrangebylex") - ranges);
+      cost.scans = std::min(cost.scans, raw.calls("scan") + raw.calls("keys") - scans);
     }
     return cost;
   };
@@ -473,7 +475,7 @@ TEST_CASE("redis: many threads share a small pool", "[redis][concurrency]") {
 }
 
 TEST_CASE("redis: a command that gets no reply in time is a timeout, and the store recovers",
-          "[redis][restart]") {
+          "[redis][restart][serial]") {
   auto store = kvstore::open(url_with("command_timeout=300ms&prefix=" + unique_prefix("pause")));
   store->set({"k"}, 1);
   Raw raw;
@@ -486,7 +488,7 @@ TEST_CASE("redis: a command that gets no reply in time is a timeout, and the sto
   store->remove({"k"});
 }
 
-TEST_CASE("redis: the same store keeps working across a server restart", "[redis][restart]") {
+TEST_CASE("redis: the same store keeps working across a server restart", "[redis][restart][serial]") {
   auto store = kvstore::open(url_with("pool_size=4&prefix=" + unique_prefix("restart")));
   // Several pooled connections, all of which the restart breaks.
   std::vector<std::thread> threads;
