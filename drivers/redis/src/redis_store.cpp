@@ -1,15 +1,19 @@
 // The Redis driver. Layout, scripts and costs: docs/drivers/redis.md.
 #include <kvstore/redis.h>
 
+// hiredis 0.14's sds.h has no C++ guard and hiredis.h includes it outside its
+// own, so it is included first, with C linkage.
+extern "C" {
+#include <hiredis/sds.h>
+}
 #include <hiredis/hiredis.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -161,40 +165,6 @@ timeval to_timeval(milliseconds ms) {
   return tv;
 }
 
-// hiredis writes with write(2), which raises SIGPIPE on a connection the
-// server closed. Blocking the signal in this thread for the length of one
-// command (and swallowing one it raised) keeps a library call from killing
-// a process that did not ignore SIGPIPE itself.
-class SigpipeBlock {
- public:
-  SigpipeBlock() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~SigpipeBlock() {
-    if (failed_) {
-      sigset_t pending;
-      sigemptyset(&pending);
-      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1 &&
-          sigismember(&old_, SIGPIPE) != 1) {
-        timespec zero{};
-        while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
-        }
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-  void failed() { failed_ = true; }
-
- private:
-  sigset_t pipe_;
-  sigset_t old_;
-  bool failed_ = false;
-};
-
 // One command's arguments, pointing into strings the caller keeps alive.
 class Command {
  public:
@@ -224,18 +194,50 @@ struct TransportError {
   std::string what;
 };
 
+// Marks `c` broken the way hiredis does, so it is dropped, never reused.
+void set_broken(redisContext* c, int error_number) {
+  c->err = REDIS_ERR_IO;
+  std::snprintf(c->errstr, sizeof c->errstr, "%s", std::strerror(error_number));
+}
+
 // Sends `cmd` and reads its reply. nullptr means the connection failed; the
 // context then has err set and must be dropped. `error` says why.
+//
+// The request is written here with send(MSG_NOSIGNAL) rather than by
+// hiredis, whose write(2) raises SIGPIPE on a connection the server closed
+// and would kill a process that does not ignore SIGPIPE. hiredis formats it
+// into c->obuf (a public member) and, finding obuf empty, only reads.
 ReplyPtr exchange(redisContext* c, Command& cmd, TransportError& error) {
-  SigpipeBlock guard;
-  void* reply = redisCommandArgv(c, cmd.argc(), cmd.argv(), cmd.lens());
+  int failure = 0;
+  if (redisAppendCommandArgv(c, cmd.argc(), cmd.argv(), cmd.lens()) != REDIS_OK) {
+    error = {Transport::broken, c->errstr};
+    return nullptr;
+  }
+  const std::size_t length = sdslen(c->obuf);
+  std::size_t sent = 0;
+  while (sent < length) {
+    ssize_t n = ::send(c->fd, c->obuf + sent, length - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      failure = errno;
+      break;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  sdsclear(c->obuf);
+  void* reply = nullptr;
+  if (failure != 0) {
+    set_broken(c, failure);
+  } else if (redisGetReply(c, &reply) != REDIS_OK) {
+    failure = errno;
+    reply = nullptr;
+  }
   if (reply == nullptr) {
-    const int saved = errno;
-    guard.failed();
-    // hiredis 0.14 reports an expired SO_RCVTIMEO as an I/O error with EAGAIN.
-    bool timed_out = c->err == REDIS_ERR_IO && (saved == EAGAIN || saved == EWOULDBLOCK);
+    // An expired SO_SNDTIMEO/SO_RCVTIMEO shows as an I/O error with EAGAIN.
+    bool timed_out = c->err == REDIS_ERR_IO && (failure == EAGAIN || failure == EWOULDBLOCK);
     error.kind = timed_out ? Transport::timeout : Transport::broken;
     error.what = c->errstr[0] != '\0' ? c->errstr : "connection lost";
+    if (c->err == 0) set_broken(c, failure != 0 ? failure : EPIPE);
   }
   return ReplyPtr(static_cast<redisReply*>(reply));
 }
@@ -389,7 +391,9 @@ class RedisStore final : public KvStore {
   // its script cache (restart, SCRIPT FLUSH); EVAL caches it again.
   ReplyPtr call(Command& cmd, bool idempotent, std::string_view script = {}) {
     for (int attempt = 0;; ++attempt) {
-      Lease lease = acquire();
+      // Idempotent calls are retried after a broken reused connection
+      // instead; a swap checks the connection first.
+      Lease lease = acquire(/*check_alive=*/!idempotent);
       TransportError error;
       ReplyPtr reply = exchange(lease.get(), cmd, error);
       if (reply && reply->type == REDIS_REPLY_ERROR && !script.empty() &&
@@ -450,7 +454,9 @@ class RedisStore final : public KvStore {
 
   // --- The pool ---------------------------------------------------------
 
-  Lease acquire() {
+  // A connection; `check_alive` first makes sure a reused one has not been
+  // closed by the server (one non-blocking recv).
+  Lease acquire(bool check_alive = true) {
     std::unique_lock lock(mutex_);
     const auto deadline = std::chrono::steady_clock::now() + config_.command_timeout;
     for (;;) {
@@ -458,7 +464,9 @@ class RedisStore final : public KvStore {
         ContextPtr context = std::move(idle_.back());
         idle_.pop_back();
         lock.unlock();
-        if (looks_alive(context.get())) return Lease(this, std::move(context), true);
+        if (!check_alive || looks_alive(context.get())) {
+          return Lease(this, std::move(context), true);
+        }
         context.reset();
         return Lease(this, connect_in_slot(), false);  // keeps the dead one's slot
       }

@@ -267,7 +267,7 @@ TEST_CASE("redis: listing skips long runs of dead members and still fills the pa
   for (int i = 1; i <= 2500; i += 500) {
     std::vector<std::string> zadd = {"ZADD", tag + ":i"};
     for (int j = i; j < i + 500; ++j) {
-      char name[8];
+      char name[16];
       std::snprintf(name, sizeof name, "%04d", j);
       zadd.push_back("0");
       zadd.push_back(kvstore::encode_key({"k", name}));
