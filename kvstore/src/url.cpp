@@ -205,40 +205,32 @@ std::optional<bool> Url::take_bool(std::string_view name) {
   bad_param(name, "true or false");
 }
 
-std::optional<std::chrono::milliseconds> Url::take_duration(std::string_view name) {
-  std::optional<std::string> text = take(name);
-  if (!text) return std::nullopt;
-  const std::string expected = "a duration with a unit, e.g. 500ms, 5s, 2m, 1h";
-  std::string_view value = *text;
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view value) {
   std::size_t unit_at = 0;
   while (unit_at < value.size() && std::isdigit(static_cast<unsigned char>(value[unit_at]))) ++unit_at;
   std::optional<std::uint64_t> number = parse_unsigned(value.substr(0, unit_at));
   std::string_view unit = value.substr(unit_at);
-  if (!number) bad_param(name, expected);
+  if (!number) return std::nullopt;
   if (unit.empty()) {
     if (*number == 0) return std::chrono::milliseconds(0);
-    bad_param(name, expected);
+    return std::nullopt;
   }
   std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 3600000;
-  if (*number > limit) bad_param(name, expected + " (this one is too large)");
+  if (*number > limit) return std::nullopt;
   std::int64_t n = static_cast<std::int64_t>(*number);
   if (unit == "us") return std::chrono::milliseconds((n + 999) / 1000);
   if (unit == "ms") return std::chrono::milliseconds(n);
   if (unit == "s") return std::chrono::milliseconds(n * 1000);
   if (unit == "m" || unit == "min") return std::chrono::milliseconds(n * 60000);
   if (unit == "h") return std::chrono::milliseconds(n * 3600000);
-  bad_param(name, expected);
+  return std::nullopt;
 }
 
-std::optional<std::size_t> Url::take_size(std::string_view name) {
-  std::optional<std::string> text = take(name);
-  if (!text) return std::nullopt;
-  const std::string expected = "a size in bytes, e.g. 4096, 64KiB, 8MiB";
-  std::string_view value = *text;
+std::optional<std::size_t> parse_size(std::string_view value) {
   std::size_t unit_at = 0;
   while (unit_at < value.size() && std::isdigit(static_cast<unsigned char>(value[unit_at]))) ++unit_at;
   std::optional<std::uint64_t> number = parse_unsigned(value.substr(0, unit_at));
-  if (!number) bad_param(name, expected);
+  if (!number) return std::nullopt;
   std::string unit = lower(value.substr(unit_at));
   std::uint64_t multiplier;
   if (unit.empty() || unit == "b") {
@@ -250,10 +242,26 @@ std::optional<std::size_t> Url::take_size(std::string_view name) {
   } else if (unit == "g" || unit == "gib" || unit == "gb") {
     multiplier = 1024 * 1024 * 1024;
   } else {
-    bad_param(name, expected);
+    return std::nullopt;
   }
-  if (*number > std::numeric_limits<std::size_t>::max() / multiplier) bad_param(name, expected);
+  if (*number > std::numeric_limits<std::size_t>::max() / multiplier) return std::nullopt;
   return static_cast<std::size_t>(*number * multiplier);
+}
+
+std::optional<std::chrono::milliseconds> Url::take_duration(std::string_view name) {
+  std::optional<std::string> text = take(name);
+  if (!text) return std::nullopt;
+  std::optional<std::chrono::milliseconds> value = parse_duration(*text);
+  if (!value) bad_param(name, "a duration with a unit, e.g. 500ms, 5s, 2m, 1h");
+  return value;
+}
+
+std::optional<std::size_t> Url::take_size(std::string_view name) {
+  std::optional<std::string> text = take(name);
+  if (!text) return std::nullopt;
+  std::optional<std::size_t> value = parse_size(*text);
+  if (!value) bad_param(name, "a size in bytes, e.g. 4096, 64KiB, 8MiB");
+  return value;
 }
 
 void Url::reject_unknown_params(std::string_view driver) const {

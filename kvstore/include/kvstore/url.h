@@ -20,6 +20,12 @@
 
 namespace kvstore {
 
+// "250us" (rounded up to ms), "500ms", "5s", "2m", "1h"; "0" alone is allowed.
+// std::nullopt if the text is not such a duration.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+// "4096", "64KiB"/"64K", "8MiB"/"8M", "1GiB"/"1G"; std::nullopt if not a size.
+std::optional<std::size_t> parse_size(std::string_view text);
+
 class Url {
  public:
   // Throws Error(invalid_argument) for a malformed URL (no scheme, bad

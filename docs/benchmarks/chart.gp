@@ -1,0 +1,39 @@
+# kvbench chart: ops/s per workload operation, one panel per thread count.
+# Render: gnuplot docs/benchmarks/chart.gp
+set terminal svg size 1320,840 dynamic font 'sans,10' background '#ffffff'
+set output 'docs/benchmarks/chart.svg'
+set datafile missing 'NaN'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y
+set ylabel 'ops/s (log scale)'
+set grid ytics
+set key outside right top vertical
+set xtics rotate by -35 left noenhanced
+set key noenhanced
+set multiplot layout 2,1
+set title 'kvbench: ops/s at 1 thread (higher is better)'
+plot 'docs/benchmarks/chart.dat' index 0 using 2:xtic(1) title columnheader(2) lc rgb '#555555' fs solid 0.9 border -1, \
+     '' index 0 using 3 title columnheader(3) lc rgb '#555555' fs pattern 5 border rgb '#555555', \
+     '' index 0 using 4 title columnheader(4) lc rgb '#f5c98a' fs solid 0.9 border -1, \
+     '' index 0 using 5 title columnheader(5) lc rgb '#f5c98a' fs pattern 5 border rgb '#f5c98a', \
+     '' index 0 using 6 title columnheader(6) lc rgb '#9bd6a6' fs solid 0.9 border -1, \
+     '' index 0 using 7 title columnheader(7) lc rgb '#9bd6a6' fs pattern 5 border rgb '#9bd6a6', \
+     '' index 0 using 8 title columnheader(8) lc rgb '#f0a09a' fs solid 0.9 border -1, \
+     '' index 0 using 9 title columnheader(9) lc rgb '#f0a09a' fs pattern 5 border rgb '#f0a09a', \
+     '' index 0 using 10 title columnheader(10) lc rgb '#8fb8e6' fs solid 0.9 border -1, \
+     '' index 0 using 11 title columnheader(11) lc rgb '#8fb8e6' fs pattern 5 border rgb '#8fb8e6'
+set title 'kvbench: ops/s at 8 threads (higher is better)'
+plot 'docs/benchmarks/chart.dat' index 1 using 2:xtic(1) title columnheader(2) lc rgb '#555555' fs solid 0.9 border -1, \
+     '' index 1 using 3 title columnheader(3) lc rgb '#555555' fs pattern 5 border rgb '#555555', \
+     '' index 1 using 4 title columnheader(4) lc rgb '#f5c98a' fs solid 0.9 border -1, \
+     '' index 1 using 5 title columnheader(5) lc rgb '#f5c98a' fs pattern 5 border rgb '#f5c98a', \
+     '' index 1 using 6 title columnheader(6) lc rgb '#9bd6a6' fs solid 0.9 border -1, \
+     '' index 1 using 7 title columnheader(7) lc rgb '#9bd6a6' fs pattern 5 border rgb '#9bd6a6', \
+     '' index 1 using 8 title columnheader(8) lc rgb '#f0a09a' fs solid 0.9 border -1, \
+     '' index 1 using 9 title columnheader(9) lc rgb '#f0a09a' fs pattern 5 border rgb '#f0a09a', \
+     '' index 1 using 10 title columnheader(10) lc rgb '#8fb8e6' fs solid 0.9 border -1, \
+     '' index 1 using 11 title columnheader(11) lc rgb '#8fb8e6' fs pattern 5 border rgb '#8fb8e6'
+unset multiplot
