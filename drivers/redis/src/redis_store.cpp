@@ -224,7 +224,13 @@ ReplyPtr exchange(redisContext* c, Command& cmd, TransportError& error) {
     }
     sent += static_cast<std::size_t>(n);
   }
-  sdsclear(c->obuf);
+  if (length > (64u << 10)) {
+    // Do not keep a large value's buffer for the connection's lifetime.
+    sdsfree(c->obuf);
+    c->obuf = sdsempty();
+  } else {
+    sdsclear(c->obuf);
+  }
   void* reply = nullptr;
   if (failure != 0) {
     set_broken(c, failure);
