@@ -13,8 +13,8 @@ extern "C" {
 #include <array>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -487,8 +487,8 @@ class RedisStore final : public KvStore {
                  idle_.empty() && open_ >= config_.pool_size) {
         throw Error(ErrorCode::timeout,
                     "no pooled connection became free within " +
-                        std::to_string(config_.command_timeout.count()) + "ms (pool_size=" +
-                        std::to_string(config_.pool_size) + ")",
+                        std::to_string(config_.command_timeout.count()) +
+                        "ms (pool_size=" + std::to_string(config_.pool_size) + ")",
                     kDriver, true);
       }
     }

@@ -39,8 +39,8 @@ Context raw_connect() {
     std::exit(1);
   }
   if (server.password()) {
-    freeReplyObject(redisCommand(c.get(), "AUTH %s %s", server.user().c_str(),
-                                 server.password()->c_str()));
+    freeReplyObject(
+        redisCommand(c.get(), "AUTH %s %s", server.user().c_str(), server.password()->c_str()));
   }
   return c;
 }
@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
   kvstore::Value value = {{"id", "https://example.com/notes/1"}, {"content", body}};
   const std::string json = value.dump();
   std::string sep = std::string(url).find('?') == std::string::npos ? "?" : "&";
-  auto store = kvstore::open(std::string(url) + sep + "prefix=bench&pool_size=" +
-                             std::to_string(std::max(8, max_threads)));
+  auto store = kvstore::open(std::string(url) + sep +
+                             "prefix=bench&pool_size=" + std::to_string(std::max(8, max_threads)));
   std::vector<kvstore::KvKey> keys;
   std::vector<std::string> raw_keys;
   for (int i = 0; i < kKeys; ++i) {
@@ -112,8 +112,7 @@ int main(int argc, char** argv) {
                                  raw_keys[i].size(), json.data(), json.size()));
   }
   std::printf("value: %zu bytes of JSON, %d keys, %.1fs per case\n", json.size(), kKeys, seconds);
-  std::printf("%-34s %8s %12s %8s %12s\n", "case", "threads", "ops/s", "vs raw",
-              "client us/op");
+  std::printf("%-34s %8s %12s %8s %12s\n", "case", "threads", "ops/s", "vs raw", "client us/op");
 
   freeReplyObject(redisCommand(contexts[0].get(), "CONFIG RESETSTAT"));
   // Cases run interleaved, `rounds` times each, and report the median: on a
@@ -128,30 +127,50 @@ int main(int argc, char** argv) {
       std::vector<double> cpu;
     };
     std::vector<Case> cases;
-    cases.push_back({"raw hiredis GET", [&](int t, long n) {
+    cases.push_back({"raw hiredis GET",
+                     [&](int t, long n) {
                        const std::string& k = raw_keys[n % kKeys];
                        const char* args[] = {"GET", k.data()};
                        size_t lens[] = {3, k.size()};
                        freeReplyObject(redisCommandArgv(contexts[t].get(), 2, args, lens));
-                     }, 0, {}, {}});
-    cases.push_back({"kvstore get_json (zero-parse)", [&](int, long n) {
+                     },
+                     0,
+                     {},
+                     {}});
+    cases.push_back({"kvstore get_json (zero-parse)",
+                     [&](int, long n) {
                        if (!store->get_json(keys[n % kKeys])) std::abort();
-                     }, 0, {}, {}});
-    cases.push_back({"kvstore get (parsed Value)", [&](int, long n) {
+                     },
+                     0,
+                     {},
+                     {}});
+    cases.push_back({"kvstore get (parsed Value)",
+                     [&](int, long n) {
                        if (!store->get(keys[n % kKeys])) std::abort();
-                     }, 0, {}, {}});
-    cases.push_back({"raw hiredis SET", [&](int t, long n) {
+                     },
+                     0,
+                     {},
+                     {}});
+    cases.push_back({"raw hiredis SET",
+                     [&](int t, long n) {
                        const std::string& k = raw_keys[n % kKeys];
                        const char* args[] = {"SET", k.data(), json.data()};
                        size_t lens[] = {3, k.size(), json.size()};
                        freeReplyObject(redisCommandArgv(contexts[t].get(), 3, args, lens));
-                     }, 3, {}, {}});
-    cases.push_back({"kvstore set_json (script+index)", [&](int, long n) {
-                       store->set_json(keys[n % kKeys], json);
-                     }, 3, {}, {}});
-    cases.push_back({"kvstore set (Value)", [&](int, long n) {
-                       store->set(keys[n % kKeys], value);
-                     }, 3, {}, {}});
+                     },
+                     3,
+                     {},
+                     {}});
+    cases.push_back({"kvstore set_json (script+index)",
+                     [&](int, long n) { store->set_json(keys[n % kKeys], json); },
+                     3,
+                     {},
+                     {}});
+    cases.push_back({"kvstore set (Value)",
+                     [&](int, long n) { store->set(keys[n % kKeys], value); },
+                     3,
+                     {},
+                     {}});
     for (int r = 0; r < rounds; ++r) {
       for (Case& c : cases) {
         Result result = run(threads, seconds, c.op);
@@ -183,8 +202,8 @@ int main(int argc, char** argv) {
   freeReplyObject(stats);
   for (int i = 0; i < kKeys; ++i) {
     store->remove(keys[i]);
-    freeReplyObject(redisCommand(contexts[0].get(), "DEL %b", raw_keys[i].data(),
-                                 raw_keys[i].size()));
+    freeReplyObject(
+        redisCommand(contexts[0].get(), "DEL %b", raw_keys[i].data(), raw_keys[i].size()));
   }
   return 0;
 }

@@ -170,8 +170,8 @@ ErrorCode error_code_of(F&& call) {
 TEST_CASE("redis: prefixes are namespaces that never overlap", "[redis]") {
   const std::string base = unique_prefix("ns");
   // "a" vs "a:b" vs "1:a": a naive "prefix:" + key layout would mix these up.
-  std::vector<std::string> prefixes = {base + "a", base + "a:b", base + "a:v:", "1:" + base + "a",
-                                       base + "a:i", ""};
+  std::vector<std::string> prefixes = {
+      base + "a", base + "a:b", base + "a:v:", "1:" + base + "a", base + "a:i", ""};
   std::vector<std::unique_ptr<kvstore::KvStore>> stores;
   for (const std::string& p : prefixes) {
     stores.push_back(kvstore::open(url_with("prefix=" + p)));
@@ -302,9 +302,8 @@ TEST_CASE("redis: listing 100 keys costs the same next to 1,000 or 200,000 other
       std::size_t n = store.list_json({"target"}).to_vector().size();
       auto elapsed = std::chrono::steady_clock::now() - start;
       REQUIRE(n == 100);
-      cost.us_per_entry =
-          std::min(cost.us_per_entry,
-                   std::chrono::duration<double, std::micro>(elapsed).count() / 100.0);
+      cost.us_per_entry = std::min(
+          cost.us_per_entry, std::chrono::duration<double, std::micro>(elapsed).count() / 100.0);
       cost.gets = std::min(cost.gets, raw.calls("get") - gets);
       cost.zrangebylex = std::min(cost.zrangebylex, raw.calls("zrangebylex") - ranges);
       cost.scans = std::min(cost.scans, raw.calls("scan") + raw.calls("keys") - scans);
@@ -363,8 +362,8 @@ TEST_CASE("redis: listing 100 keys costs the same next to 1,000 or 200,000 other
     for (int i = 0; i < 200000; i += 1000) {
       std::vector<std::string> unlink = {"UNLINK"};
       for (int j = i; j < i + 1000; ++j) {
-        unlink.push_back(tag + ":v:" +
-                         kvstore::encode_key({j % 2 ? "other" : "zother", std::to_string(j)}));
+        unlink.push_back(
+            tag + ":v:" + kvstore::encode_key({j % 2 ? "other" : "zother", std::to_string(j)}));
       }
       raw.append(unlink);
     }
@@ -420,8 +419,9 @@ TEST_CASE("redis: nothing listening gives unavailable within the connect timeout
     CHECK(e.retryable());
   }
   auto elapsed = std::chrono::steady_clock::now() - start;
-  WARN("unavailable after "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << "ms");
+  WARN(
+      "unavailable after " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                           << "ms");
   CHECK(elapsed < 5s);
 }
 
@@ -488,7 +488,8 @@ TEST_CASE("redis: a command that gets no reply in time is a timeout, and the sto
   store->remove({"k"});
 }
 
-TEST_CASE("redis: the same store keeps working across a server restart", "[redis][restart][serial]") {
+TEST_CASE("redis: the same store keeps working across a server restart",
+          "[redis][restart][serial]") {
   auto store = kvstore::open(url_with("pool_size=4&prefix=" + unique_prefix("restart")));
   // Several pooled connections, all of which the restart breaks.
   std::vector<std::thread> threads;
