@@ -1,0 +1,530 @@
+// The Redis driver's own tests, against the test server in
+// KVSTORE_TEST_REDIS_URL (scripts/test-services.sh). They look at the
+// documented data layout (docs/drivers/redis.md) with raw hiredis.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <kvstore/kvstore.h>
+
+using namespace std::chrono_literals;
+using kvstore::ErrorCode;
+using kvstore::KvKey;
+using kvstore::Value;
+
+namespace {
+
+std::string base_url() {
+  const char* url = std::getenv("KVSTORE_TEST_REDIS_URL");
+  if (url == nullptr || *url == '\0') FAIL("KVSTORE_TEST_REDIS_URL is not set");
+  return url;
+}
+
+std::string unique_prefix(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  static const unsigned run = std::random_device{}();
+  return "kvdt_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(run % 100000) +
+         "_" + std::to_string(counter++);
+}
+
+std::string url_with(const std::string& params) {
+  std::string url = base_url();
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + params;
+}
+
+// The layout's key names for a prefix (docs/drivers/redis.md).
+std::string tag_of(const std::string& prefix) {
+  return std::to_string(prefix.size()) + ":" + prefix;
+}
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// A raw hiredis connection to the test server, as the kvstore user.
+class Raw {
+ public:
+  Raw() {
+    kvstore::Url url = kvstore::Url::parse(base_url());
+    context_.reset(redisConnect(url.host().c_str(), url.port().value_or(6379)));
+    REQUIRE(context_);
+    REQUIRE(context_->err == 0);
+    if (url.password()) {
+      std::vector<std::string> auth = {"AUTH"};
+      if (!url.user().empty()) auth.push_back(url.user());
+      auth.push_back(*url.password());
+      REQUIRE(command(auth)->type == REDIS_REPLY_STATUS);
+    }
+  }
+  Reply command(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const std::string& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    Reply reply(static_cast<redisReply*>(
+        redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+    REQUIRE(reply);
+    return reply;
+  }
+  long long integer(const std::vector<std::string>& args) {
+    Reply reply = command(args);
+    INFO((reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len) : ""));
+    REQUIRE(reply->type == REDIS_REPLY_INTEGER);
+    return reply->integer;
+  }
+  void append(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const std::string& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    REQUIRE(redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
+                                   lens.data()) == REDIS_OK);
+  }
+  void drain(std::size_t replies) {
+    for (std::size_t i = 0; i < replies; ++i) {
+      void* r = nullptr;
+      REQUIRE(redisGetReply(context_.get(), &r) == REDIS_OK);
+      Reply reply(static_cast<redisReply*>(r));
+      REQUIRE(reply->type != REDIS_REPLY_ERROR);
+    }
+  }
+  // calls= of one command in INFO commandstats.
+  long long calls(const std::string& command_name) {
+    Reply reply = command({"INFO", "commandstats"});
+    std::string text(reply->str, reply->len);
+    std::string needle = "cmdstat_" + command_name + ":calls=";
+    std::size_t at = text.find(needle);
+    if (at == std::string::npos) return 0;
+    return std::stoll(text.substr(at + needle.size()));
+  }
+
+ private:
+  std::unique_ptr<redisContext, ContextDeleter> context_;
+};
+
+// Runs the test-services script on the test server ("restart", "stop", "start").
+void services(const std::string& action) {
+  const char* value = std::getenv("KVSTORE_TEST_SERVICES");
+  if (value == nullptr || *value == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
+  // The variable is "<script> <dir>"; the script takes "<action> <dir> <service>".
+  std::string text = value;
+  std::size_t space = text.find(' ');
+  REQUIRE(space != std::string::npos);
+  std::string command = text.substr(0, space) + " " + action + " " + text.substr(space + 1) +
+                        " redis > /dev/null 2>&1";
+  REQUIRE(std::system(command.c_str()) == 0);
+}
+
+// A loopback TCP port nothing listens on (bound, then closed).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t size = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+template <class F>
+ErrorCode error_code_of(F&& call) {
+  try {
+    call();
+  } catch (const kvstore::Error& e) {
+    INFO(e.what());
+    CHECK(e.driver() == "redis");
+    return e.code();
+  }
+  FAIL("no kvstore::Error thrown");
+  return ErrorCode::internal;
+}
+
+}  // namespace
+
+TEST_CASE("redis: prefixes are namespaces that never overlap", "[redis]") {
+  const std::string base = unique_prefix("ns");
+  // "a" vs "a:b" vs "1:a": a naive "prefix:" + key layout would mix these up.
+  std::vector<std::string> prefixes = {
+      base + "a", base + "a:b", base + "a:v:", "1:" + base + "a", base + "a:i", ""};
+  std::vector<std::unique_ptr<kvstore::KvStore>> stores;
+  for (const std::string& p : prefixes) {
+    stores.push_back(kvstore::open(url_with("prefix=" + p)));
+  }
+  // Empty prefix: the shared default-less namespace; clean what we write there.
+  for (std::size_t i = 0; i < stores.size(); ++i) {
+    stores[i]->set({"b", "k"}, static_cast<int>(i));
+    stores[i]->set({"b:k"}, static_cast<int>(i));
+    stores[i]->set({"i"}, static_cast<int>(i));
+  }
+  for (std::size_t i = 0; i < stores.size(); ++i) {
+    CHECK(stores[i]->get({"b", "k"}) == Value(static_cast<int>(i)));
+    CHECK(stores[i]->get({"b:k"}) == Value(static_cast<int>(i)));
+    std::vector<kvstore::Entry> listed = stores[i]->list({}).to_vector();
+    if (i + 1 < stores.size()) CHECK(listed.size() == 3);
+    for (const kvstore::Entry& e : listed) {
+      if (e.key == KvKey{"b", "k"} || e.key == KvKey{"b:k"} || e.key == KvKey{"i"}) {
+        CHECK(e.value == Value(static_cast<int>(i)));
+      }
+    }
+  }
+  for (auto& store : stores) {
+    store->remove({"b", "k"});
+    store->remove({"b:k"});
+    store->remove({"i"});
+  }
+  CHECK(stores[0]->list().to_vector().empty());
+}
+
+TEST_CASE("redis: the documented layout, PX ttl and index", "[redis]") {
+  const std::string prefix = unique_prefix("layout");
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  Raw raw;
+  const KvKey key{"users", "alice:1"};
+  const std::string encoded = kvstore::encode_key(key);
+  const std::string tag = tag_of(prefix);
+  store->set(key, Value{{"name", "Alice"}}, {1500ms});
+  Reply value = raw.command({"GET", tag + ":v:" + encoded});
+  REQUIRE(value->type == REDIS_REPLY_STRING);
+  CHECK(std::string(value->str, value->len) == R"({"name":"Alice"})");
+  long long pttl = raw.integer({"PTTL", tag + ":v:" + encoded});
+  CHECK(pttl > 1300);
+  CHECK(pttl <= 1500);
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 1);
+  CHECK(raw.integer({"ZCARD", tag + ":x"}) == 1);
+  store->set(key, 2);  // permanent now
+  CHECK(raw.integer({"PTTL", tag + ":v:" + encoded}) == -1);
+  CHECK(raw.integer({"ZCARD", tag + ":x"}) == 0);
+  store->remove(key);
+  CHECK(raw.integer({"EXISTS", tag + ":v:" + encoded, tag + ":i"}) == 0);
+}
+
+TEST_CASE("redis: scripts are reloaded after SCRIPT FLUSH", "[redis]") {
+  auto store = kvstore::open(url_with("prefix=" + unique_prefix("flush")));
+  store->set({"a"}, 1);
+  Raw raw;
+  REQUIRE(raw.command({"SCRIPT", "FLUSH"})->type == REDIS_REPLY_STATUS);
+  store->set({"b"}, 2);
+  REQUIRE(raw.command({"SCRIPT", "FLUSH"})->type == REDIS_REPLY_STATUS);
+  CHECK(store->cas({"a"}, Value(1), Value(3)));
+  REQUIRE(raw.command({"SCRIPT", "FLUSH"})->type == REDIS_REPLY_STATUS);
+  CHECK(store->list().to_vector().size() == 2);
+}
+
+TEST_CASE("redis: expired index members are swept by writes and dropped by listing",
+          "[redis][ttl]") {
+  const std::string prefix = unique_prefix("sweep");
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  Raw raw;
+  const std::string tag = tag_of(prefix);
+  for (int i = 0; i < 200; ++i) store->set({"e", std::to_string(i)}, i, {50ms});
+  store->set({"live"}, true);
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 201);
+  std::this_thread::sleep_for(1200ms);  // past the sweep's one-second slack
+  // Each write forgets up to 16 members that expired over a second ago.
+  for (int i = 0; i < 5; ++i) store->set({"w", std::to_string(i)}, i);
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 201 - 5 * 16 + 5);
+  // A listing drops the rest it walks over, and returns only live entries.
+  CHECK(store->list().to_vector().size() == 6);
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 6);
+  CHECK(raw.integer({"ZCARD", tag + ":x"}) == 0);
+}
+
+TEST_CASE("redis: listing skips long runs of dead members and still fills the page",
+          "[redis][list]") {
+  const std::string prefix = unique_prefix("dead");
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  Raw raw;
+  const std::string tag = tag_of(prefix);
+  // 2,500 index members without values (as left by keys Redis expired), more
+  // than one list call drops, between live keys.
+  store->set({"k", "0000"}, 0);
+  for (int i = 1; i <= 2500; i += 500) {
+    std::vector<std::string> zadd = {"ZADD", tag + ":i"};
+    for (int j = i; j < i + 500; ++j) {
+      char name[16];
+      std::snprintf(name, sizeof name, "%04d", j);
+      zadd.push_back("0");
+      zadd.push_back(kvstore::encode_key({"k", name}));
+    }
+    raw.integer(zadd);
+  }
+  store->set({"k", "9998"}, 1);
+  store->set({"k", "9999"}, 2);
+  auto page = store->list({"k"}, {.start_after = std::nullopt, .limit = 3}).to_vector();
+  REQUIRE(page.size() == 3);
+  CHECK(page[1].key == KvKey{"k", "9998"});
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 3);
+}
+
+TEST_CASE("redis: listing 100 keys costs the same next to 1,000 or 200,000 other keys",
+          "[redis][list][scale][serial]") {
+  Raw raw;
+  // Lists {"target"} (100 keys) and returns microseconds per listed entry
+  // (best of several runs) and the server-side commands one listing ran.
+  struct Cost {
+    double us_per_entry;
+    long long gets, zrangebylex, scans;
+  };
+  auto measure = [&](kvstore::KvStore& store) {
+    // Commands are counted server-wide: the least seen in one run is this
+    // listing's own (other clients only add).
+    Cost cost{1e9, 1LL << 60, 1LL << 60, 1LL << 60};
+    for (int run = 0; run < 20; ++run) {
+      long long gets = raw.calls("get"), ranges = raw.calls("zrangebylex");
+      long long scans = raw.calls("scan") + raw.calls("keys");
+      auto start = std::chrono::steady_clock::now();
+      std::size_t n = store.list_json({"target"}).to_vector().size();
+      auto elapsed = std::chrono::steady_clock::now() - start;
+      REQUIRE(n == 100);
+      cost.us_per_entry = std::min(
+          cost.us_per_entry, std::chrono::duration<double, std::micro>(elapsed).count() / 100.0);
+      cost.gets = std::min(cost.gets, raw.calls("get") - gets);
+      cost.zrangebylex = std::min(cost.zrangebylex, raw.calls("zrangebylex") - ranges);
+      cost.scans = std::min(cost.scans, raw.calls("scan") + raw.calls("keys") - scans);
+    }
+    return cost;
+  };
+  // Fills a store's namespace with `others` keys around the 100 target keys,
+  // pipelined through raw hiredis in the documented layout.
+  auto fill = [&](const std::string& prefix, int others) {
+    const std::string tag = tag_of(prefix);
+    const std::string value = R"({"v":"other"})";
+    std::size_t pending = 0;
+    for (int i = 0; i < others; i += 1000) {
+      std::vector<std::string> zadd = {"ZADD", tag + ":i"};
+      std::vector<std::string> mset = {"MSET"};
+      for (int j = i; j < std::min(others, i + 1000); ++j) {
+        // Half sort before "target", half after.
+        std::string key = kvstore::encode_key({j % 2 ? "other" : "zother", std::to_string(j)});
+        zadd.push_back("0");
+        zadd.push_back(key);
+        mset.push_back(tag + ":v:" + key);
+        mset.push_back(value);
+      }
+      raw.append(zadd);
+      raw.append(mset);
+      pending += 2;
+      if (pending >= 40) {
+        raw.drain(pending);
+        pending = 0;
+      }
+    }
+    raw.drain(pending);
+    auto store = kvstore::open(url_with("prefix=" + prefix));
+    for (int i = 0; i < 100; ++i) store->set({"target", std::to_string(1000 + i)}, i);
+    return store;
+  };
+  const std::string small_prefix = unique_prefix("scale_small");
+  const std::string large_prefix = unique_prefix("scale_large");
+  auto small = fill(small_prefix, 900);
+  auto large = fill(large_prefix, 200000);
+  REQUIRE(raw.integer({"ZCARD", tag_of(large_prefix) + ":i"}) == 200100);
+  Cost small_cost = measure(*small);
+  Cost large_cost = measure(*large);
+  WARN("listing 100 keys: " << small_cost.us_per_entry << " us/entry among 1,000 keys, "
+                            << large_cost.us_per_entry << " us/entry among 200,100 keys");
+  // Deterministic: the same server-side work, one GET per listed entry.
+  CHECK(small_cost.gets == 100);
+  CHECK(large_cost.gets == 100);
+  CHECK(small_cost.zrangebylex == large_cost.zrangebylex);
+  CHECK(large_cost.scans == 0);
+  // Timing: generous, so a busy machine does not make it flaky.
+  CHECK(large_cost.us_per_entry < 5 * small_cost.us_per_entry + 5);
+  for (const std::string& prefix : {small_prefix, large_prefix}) {
+    // Drop the filler quickly (UNLINK frees in the background).
+    const std::string tag = tag_of(prefix);
+    for (int i = 0; i < 200000; i += 1000) {
+      std::vector<std::string> unlink = {"UNLINK"};
+      for (int j = i; j < i + 1000; ++j) {
+        unlink.push_back(
+            tag + ":v:" + kvstore::encode_key({j % 2 ? "other" : "zother", std::to_string(j)}));
+      }
+      raw.append(unlink);
+    }
+    raw.drain(200);
+    raw.command({"UNLINK", tag + ":i", tag + ":x"});
+  }
+}
+
+TEST_CASE("redis: credentials and URL forms", "[redis][url]") {
+  kvstore::Url url = kvstore::Url::parse(base_url());
+  const std::string host = url.host() + ":" + std::to_string(url.port().value_or(6379));
+  // Wrong password: permission_denied, and the password is never echoed.
+  try {
+    kvstore::open("redis://kvstore:sEcReT-xyz@" + host + "/0");
+    FAIL("a wrong password was accepted");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::permission_denied);
+    CHECK(std::string(e.what()).find("sEcReT-xyz") == std::string::npos);
+  }
+  CHECK(error_code_of([&] { kvstore::open("redis://kvstore@" + host + "/0"); }) ==
+        ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open("redis://" + host + "/x"); }) ==
+        ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open(url_with("pool_size=0")); }) ==
+        ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open(url_with("connect_timeout=5")); }) ==
+        ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open(url_with("db=1")); }) == ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { kvstore::open("redis+unix:///nonexistent/dir/redis.sock"); }) ==
+        ErrorCode::unavailable);
+  // Another database through the path: keys there are separate.
+  const std::string prefix = unique_prefix("db");
+  auto db0 = kvstore::open("redis://kvstore:kvstore@" + host + "/0?prefix=" + prefix);
+  auto db1 = kvstore::open("redis://kvstore:kvstore@" + host + "/1?prefix=" + prefix +
+                           "&pool_size=2&connect_timeout=500ms&command_timeout=2s");
+  db0->set({"k"}, 0);
+  db1->set({"k"}, 1);
+  CHECK(db0->get({"k"}) == Value(0));
+  CHECK(db1->get({"k"}) == Value(1));
+  db1->remove({"k"});
+  db0->remove({"k"});
+}
+
+TEST_CASE("redis: nothing listening gives unavailable within the connect timeout",
+          "[redis][errors]") {
+  const int port = free_port();
+  auto start = std::chrono::steady_clock::now();
+  try {
+    kvstore::open("redis://127.0.0.1:" + std::to_string(port) + "/0?connect_timeout=500ms");
+    FAIL("opened a store where nothing listens");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::unavailable);
+    CHECK(e.retryable());
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  WARN(
+      "unavailable after " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                           << "ms");
+  CHECK(elapsed < 5s);
+}
+
+TEST_CASE("redis: a server that never answers gives an error within the timeouts",
+          "[redis][errors]") {
+  // A listening socket nobody accepts on: the TCP handshake completes from the
+  // backlog, but no command ever gets a reply.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t size = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  const std::string url = "redis://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) +
+                          "/0?connect_timeout=500ms&command_timeout=500ms";
+  auto start = std::chrono::steady_clock::now();
+  ErrorCode code = error_code_of([&] { kvstore::open(url); });
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  CHECK((code == ErrorCode::timeout || code == ErrorCode::unavailable));
+  WARN("silent server: " << kvstore::to_string(code) << " after "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                         << "ms");
+  CHECK(elapsed >= 400ms);
+  CHECK(elapsed < 5s);
+}
+
+TEST_CASE("redis: many threads share a small pool", "[redis][concurrency]") {
+  auto store = kvstore::open(url_with("pool_size=2&prefix=" + unique_prefix("pool")));
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < 200; ++i) {
+          KvKey key{"t", std::to_string(t), std::to_string(i)};
+          store->set(key, i);
+          if (store->get(key) != Value(i)) ++errors;
+        }
+      } catch (...) {
+        ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(store->list({"t"}).to_vector().size() == 1600);
+}
+
+TEST_CASE("redis: a command that gets no reply in time is a timeout, and the store recovers",
+          "[redis][restart][serial]") {
+  auto store = kvstore::open(url_with("command_timeout=300ms&prefix=" + unique_prefix("pause")));
+  store->set({"k"}, 1);
+  Raw raw;
+  REQUIRE(raw.command({"CLIENT", "PAUSE", "1500", "ALL"})->type == REDIS_REPLY_STATUS);
+  auto start = std::chrono::steady_clock::now();
+  CHECK(error_code_of([&] { store->get({"k"}); }) == ErrorCode::timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 1400ms);
+  std::this_thread::sleep_for(1600ms);
+  CHECK(store->get({"k"}) == Value(1));
+  store->remove({"k"});
+}
+
+TEST_CASE("redis: the same store keeps working across a server restart",
+          "[redis][restart][serial]") {
+  auto store = kvstore::open(url_with("pool_size=4&prefix=" + unique_prefix("restart")));
+  // Several pooled connections, all of which the restart breaks.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) store->set({"warm", std::to_string(t)}, i);
+    });
+  }
+  for (auto& t : threads) t.join();
+  store->set({"before"}, 1);
+  CHECK(store->get({"before"}) == Value(1));
+
+  services("restart");
+  // No persistence: the data is gone, but the store reconnects by itself,
+  // and its scripts are loaded again (NOSCRIPT) without an error.
+  CHECK_FALSE(store->get({"before"}).has_value());
+  store->set({"after"}, 2);
+  CHECK(store->get({"after"}) == Value(2));
+  CHECK(store->cas({"after"}, Value(2), Value(3)));
+  CHECK(store->cas({"new"}, std::nullopt, Value(4)));
+  CHECK(store->list().to_vector().size() == 2);
+
+  services("restart");
+  // A cas first: not retried blindly, but a dead pooled connection is noticed
+  // before the command is sent.
+  CHECK(store->cas({"after"}, std::nullopt, Value(5)));
+  CHECK(store->get({"after"}) == Value(5));
+
+  // A stopped server: unavailable, quickly, never a hang; then back to work.
+  services("stop");
+  auto start = std::chrono::steady_clock::now();
+  CHECK(error_code_of([&] { store->get({"after"}); }) == ErrorCode::unavailable);
+  CHECK(error_code_of([&] { store->set({"after"}, 6); }) == ErrorCode::unavailable);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  services("start");
+  store->set({"after"}, 7);
+  CHECK(store->get({"after"}) == Value(7));
+}
