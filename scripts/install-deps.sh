@@ -5,7 +5,7 @@
 # Installs only what is missing (a second run does nothing); needs root or sudo.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev catch2
+packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libsimdjson-dev catch2
           libsqlite3-dev libsqlitecpp-dev libhiredis-dev libpq-dev libpqxx-dev
           libmysqlcppconn-dev gnuplot-nox)
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <kvstore/error.h>
+#include <simdjson.h>
 
 namespace kvstore {
 
@@ -107,6 +108,30 @@ class DepthCheckingSax {
   std::size_t depth_ = 0;
 };
 
+// Documents up to this size are checked by a per-thread simdjson parser that
+// keeps its buffers; larger ones get a parser of their own, freed afterwards.
+constexpr std::size_t kReusedParserMaxBytes = 1024 * 1024;
+
+// simdjson validates JSON text and UTF-8 an order of magnitude faster than
+// nlohmann's lexer, which matters on the zero-parse write path. It refuses a
+// few valid texts (integers beyond 64 bits, exponents beyond a double), so a
+// "no" here is only a cue to ask nlohmann; a "yes" is final, and everything it
+// accepts nlohmann parses too (it rejects lone surrogates and invalid UTF-8).
+bool fast_accept(std::string_view text) {
+  if (text.size() > kReusedParserMaxBytes) {
+    simdjson::dom::parser parser;
+    if (parser.allocate(text.size(), kMaxValueDepth) != simdjson::SUCCESS) return false;
+    return parser.parse(text.data(), text.size()).error() == simdjson::SUCCESS;
+  }
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    // On failure parse() allocates again and reports it; nothing to do here.
+    [[maybe_unused]] simdjson::error_code ignored = p.allocate(4096, kMaxValueDepth);
+    return p;
+  }();
+  return parser.parse(text.data(), text.size()).error() == simdjson::SUCCESS;
+}
+
 [[noreturn]] void throw_too_large(std::size_t size, std::size_t max_bytes) {
   throw Error(ErrorCode::limit_exceeded, "value is " + std::to_string(size) +
                                              " bytes as JSON; the maximum is " +
@@ -153,6 +178,7 @@ std::string to_json_text(const Value& value, std::size_t max_bytes) {
 
 void validate_json_text(std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes) throw_too_large(text.size(), max_bytes);
+  if (fast_accept(text)) return;
   DepthCheckingSax sax;
   bool ok = Value::sax_parse(text.begin(), text.end(), &sax);
   if (sax.too_deep) {

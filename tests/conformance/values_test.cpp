@@ -131,7 +131,7 @@ TEST_CASE("values: the zero-parse path keeps JSON text as written", "[values][js
 
   const std::vector<std::string> invalid = {
       "", "   ", "{", "[1,]", "nul", "tru", "01", "1 2", "{\"a\":1}}", "'single'", "\"unterminated",
-      "\"bad \xff\"", "\"\\ud800\"", "NaN", std::string(kvstore::kMaxValueDepth + 1, '[') +
+      "\"bad \xff\"", "\"\\ud800\"", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "NaN", "[1] x", "\"tab\there\"", std::string(kvstore::kMaxValueDepth + 1, '[') +
       std::string(kvstore::kMaxValueDepth + 1, ']')};
   for (const std::string& bad : invalid) {
     INFO("text: " << bad.substr(0, 40));
@@ -139,6 +139,16 @@ TEST_CASE("values: the zero-parse path keeps JSON text as written", "[values][js
   }
   CHECK(store->get_json({"doc"}) == std::optional<std::string>(text));
 
+  // Valid texts some fast parsers refuse, and the nesting limit exactly.
+  for (const std::string& valid :
+       {std::string("123456789012345678901234567890"), std::string("[1e300, -1e-400, -0, 1E+2]"),
+        std::string("\"\\ud83d\\ude00 \\u0000\""),
+        std::string(kvstore::kMaxValueDepth, '[') + std::string(kvstore::kMaxValueDepth, ']')}) {
+    INFO("text: " << valid.substr(0, 40));
+    store->set_json({"valid"}, valid);
+    CHECK(store->get_json({"valid"}) == std::optional<std::string>(valid));
+    CHECK(store->get({"valid"}).has_value());
+  }
   store->set_json({"l", "1"}, " 1 ");
   store->set_json({"l", "2"}, "\"two\"");
   std::vector<std::string> texts;
