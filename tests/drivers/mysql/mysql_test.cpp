@@ -26,6 +26,8 @@
 
 #include <kvstore/kvstore.h>
 
+#include "test_services.h"
+
 using namespace std::chrono_literals;
 using kvstore::ErrorCode;
 using kvstore::Value;
@@ -91,25 +93,11 @@ struct Raw {
   }
 };
 
-// Runs "<script> <command> <dir> mariadb" from KVSTORE_TEST_SERVICES, which
-// holds "<script> <dir>" (the script wants the command before the dir).
-void services(const std::string& command) {
-  const char* services = std::getenv("KVSTORE_TEST_SERVICES");
-  if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
-  const std::string text(services);
-  const std::size_t space = text.rfind(' ');
-  REQUIRE(space != std::string::npos);
-  const std::string line = text.substr(0, space) + " " + command + " " + text.substr(space + 1) +
-                           " mariadb > /dev/null 2>&1";
-  REQUIRE(std::system(line.c_str()) == 0);
-}
+void services(const std::string& command) { test_support::service_control(command, "mariadb"); }
 
 // Runs SQL as the server's root user over its unix socket (services dir).
 void as_root(const std::string& sql) {
-  const char* services = std::getenv("KVSTORE_TEST_SERVICES");
-  if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
-  std::string dir(services);
-  dir = dir.substr(dir.rfind(' ') + 1);
+  const std::string dir = test_support::services_dir();
   const std::string command = "mariadb --no-defaults --socket='" + dir +
                               "/mariadb/mariadbd.sock' -uroot -e \"" + sql + "\" > /dev/null 2>&1";
   REQUIRE(std::system(command.c_str()) == 0);
@@ -275,17 +263,7 @@ TEST_CASE("a dropped table is created again", "[schema]") {
 }
 
 TEST_CASE("no server gives unavailable within the connect timeout", "[errors]") {
-  // A port nobody listens on: bind one, then close it.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int port = ntohs(addr.sin_port);
-  ::close(fd);
+  const int port = test_support::unused_loopback_port();
   auto store = kvstore::open("mysql://kvstore:secret@127.0.0.1:" + std::to_string(port) +
                              "/kvstore?connect_timeout=2s");
   const auto start = std::chrono::steady_clock::now();

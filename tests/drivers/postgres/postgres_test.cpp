@@ -17,6 +17,8 @@
 #include <vector>
 
 #include <kvstore/kvstore.h>
+
+#include "test_services.h"
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
@@ -70,20 +72,6 @@ ErrorCode code_of(const std::function<void()>& call) {
   return ErrorCode::internal;
 }
 
-// A port on 127.0.0.1 with nothing listening (bound, then released).
-int unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t size = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 }  // namespace
 
 TEST_CASE("postgres driver: url: kvstore and libpq parameters are taken and unknown ones rejected",
@@ -114,7 +102,7 @@ TEST_CASE("postgres driver: url: kvstore and libpq parameters are taken and unkn
 TEST_CASE("postgres driver: errors: nothing listening gives unavailable within the connect timeout",
           "[errors]") {
   auto store =
-      kvstore::open("postgres://kvstore:secret@127.0.0.1:" + std::to_string(unused_port()) +
+      kvstore::open("postgres://kvstore:secret@127.0.0.1:" + std::to_string(test_support::unused_loopback_port()) +
                     "/kvstore?connect_timeout=2s");
   const auto start = std::chrono::steady_clock::now();
   try {
@@ -316,8 +304,6 @@ TEST_CASE("postgres driver: cas: creators racing over an expired row give one wi
 
 TEST_CASE("postgres driver: restart: the same store keeps working across a server restart",
           "[restart]") {
-  const char* services = std::getenv("KVSTORE_TEST_SERVICES");
-  if (services == nullptr || *services == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
   auto store = kvstore::open(url_with("table=" + fresh_table() + "&pool_size=4"));
   // Several pooled connections, all of which the restart breaks.
   std::vector<std::thread> threads;
@@ -326,14 +312,7 @@ TEST_CASE("postgres driver: restart: the same store keeps working across a serve
   }
   for (auto& t : threads) t.join();
 
-  // KVSTORE_TEST_SERVICES is "<script> <DIR>"; the script's usage is
-  // "<script> restart <DIR> <service>".
-  const std::string command = services;
-  const auto space = command.rfind(' ');
-  REQUIRE(space != std::string::npos);
-  const std::string restart = command.substr(0, space) + " restart " + command.substr(space + 1) +
-                              " postgres >/dev/null 2>&1";
-  REQUIRE(std::system(restart.c_str()) == 0);
+  test_support::service_control("restart", "postgres");
 
   CHECK(store->get({"before", "0"}) == Value(0));
   store->set({"after"}, "restart");
@@ -348,7 +327,7 @@ TEST_CASE("postgres driver: restart: the same store keeps working across a serve
 
   // A cas is not retried blindly (it may have applied), so the dead pooled
   // connections must be noticed before it is sent.
-  REQUIRE(std::system(restart.c_str()) == 0);
+  test_support::service_control("restart", "postgres");
   CHECK(store->cas({"after"}, Value("swapped"), Value("again")));
   CHECK(store->get({"after"}) == Value("again"));
 }

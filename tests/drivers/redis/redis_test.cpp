@@ -22,6 +22,8 @@
 
 #include <kvstore/kvstore.h>
 
+#include "test_services.h"
+
 using namespace std::chrono_literals;
 using kvstore::ErrorCode;
 using kvstore::KvKey;
@@ -125,32 +127,7 @@ class Raw {
   std::unique_ptr<redisContext, ContextDeleter> context_;
 };
 
-// Runs the test-services script on the test server ("restart", "stop", "start").
-void services(const std::string& action) {
-  const char* value = std::getenv("KVSTORE_TEST_SERVICES");
-  if (value == nullptr || *value == '\0') FAIL("KVSTORE_TEST_SERVICES is not set");
-  // The variable is "<script> <dir>"; the script takes "<action> <dir> <service>".
-  std::string text = value;
-  std::size_t space = text.find(' ');
-  REQUIRE(space != std::string::npos);
-  std::string command = text.substr(0, space) + " " + action + " " + text.substr(space + 1) +
-                        " redis > /dev/null 2>&1";
-  REQUIRE(std::system(command.c_str()) == 0);
-}
-
-// A loopback TCP port nothing listens on (bound, then closed).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t size = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+void services(const std::string& action) { test_support::service_control(action, "redis"); }
 
 template <class F>
 ErrorCode error_code_of(F&& call) {
@@ -409,7 +386,7 @@ TEST_CASE("redis: credentials and URL forms", "[redis][url]") {
 
 TEST_CASE("redis: nothing listening gives unavailable within the connect timeout",
           "[redis][errors]") {
-  const int port = free_port();
+  const int port = test_support::unused_loopback_port();
   auto start = std::chrono::steady_clock::now();
   try {
     kvstore::open("redis://127.0.0.1:" + std::to_string(port) + "/0?connect_timeout=500ms");
