@@ -23,24 +23,29 @@ scripts/test-services.sh start "$services_dir" > /dev/null
 # shellcheck disable=SC1091
 source "$services_dir/env"
 
-configure_and_build() {  # dir, extra cmake args...
+configure_and_build() {  # dir, [--target T], extra cmake args...
   local dir=$1
   shift
+  local target=()
+  if [[ "${1:-}" == --target ]]; then
+    target=(--target "$2")
+    shift 2
+  fi
   cmake -S "$root" -B "$dir" -G Ninja -DKVSTORE_WERROR=ON "$@" > "$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }
-  cmake --build "$dir" --parallel "$jobs"
+  cmake --build "$dir" --parallel "$jobs" "${target[@]}"
 }
 mkdir -p "$build_root"
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: every test but downstream"
 configure_and_build "$build_root/asan" -DCMAKE_BUILD_TYPE=Debug -DKVSTORE_SANITIZE=address,undefined \
-  -DKVSTORE_BUILD_BENCHMARKS=OFF
+  -DKVSTORE_BUILD_BENCHMARKS=OFF -DKVSTORE_BUILD_TOOLS=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -LE downstream
 
 echo "== ThreadSanitizer build: concurrency tests"
-configure_and_build "$build_root/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKVSTORE_SANITIZE=thread \
-  -DKVSTORE_BUILD_BENCHMARKS=OFF
+configure_and_build "$build_root/tsan" --target kvstore_conformance -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DKVSTORE_SANITIZE=thread -DKVSTORE_BUILD_BENCHMARKS=OFF -DKVSTORE_BUILD_TOOLS=OFF
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -L concurrency
 
 echo "== Release build: every test, every driver"
