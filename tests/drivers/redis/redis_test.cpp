@@ -62,6 +62,19 @@ struct ReplyDeleter {
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// hiredis's binary-safe argv form of a command; views into `args`.
+struct Argv {
+  explicit Argv(const std::vector<std::string>& args) {
+    for (const std::string& a : args) {
+      pointers.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+  }
+  int count() const { return static_cast<int>(pointers.size()); }
+  std::vector<const char*> pointers;
+  std::vector<size_t> lengths;
+};
+
 // A raw hiredis connection to the test server, as the kvstore user.
 class Raw {
  public:
@@ -78,14 +91,9 @@ class Raw {
     }
   }
   Reply command(const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const std::string& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+    Argv argv(args);
+    Reply reply(static_cast<redisReply*>(redisCommandArgv(
+        context_.get(), argv.count(), argv.pointers.data(), argv.lengths.data())));
     REQUIRE(reply);
     return reply;
   }
@@ -96,14 +104,9 @@ class Raw {
     return reply->integer;
   }
   void append(const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const std::string& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    REQUIRE(redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
-                                   lens.data()) == REDIS_OK);
+    Argv argv(args);
+    REQUIRE(redisAppendCommandArgv(context_.get(), argv.count(), argv.pointers.data(),
+                                   argv.lengths.data()) == REDIS_OK);
   }
   void drain(std::size_t replies) {
     for (std::size_t i = 0; i < replies; ++i) {
