@@ -14,7 +14,7 @@ ListCursor::ListCursor(KvStore& store, KeyRange range, std::optional<std::size_t
 
 const std::string& ListCursor::driver_name() const { return store_->driver_name(); }
 
-const StoredEntry* ListCursor::next() {
+StoredEntry* ListCursor::next() {
   if (remaining_ && *remaining_ == 0) return nullptr;
   if (position_ >= page_.size()) {
     if (backend_exhausted_) return nullptr;
@@ -31,14 +31,14 @@ const StoredEntry* ListCursor::next() {
   return &page_[position_++];
 }
 
-void convert(const StoredEntry& stored, const std::string& driver, Entry& out) {
+void convert(StoredEntry&& stored, const std::string& driver, Entry& out) {
   out.key = decode_key(stored.key);
   out.value = parse_stored_json(stored.json, driver);
 }
 
-void convert(const StoredEntry& stored, const std::string& /*driver*/, JsonEntry& out) {
+void convert(StoredEntry&& stored, const std::string& /*driver*/, JsonEntry& out) {
   out.key = decode_key(stored.key);
-  out.json = stored.json;
+  out.json = std::move(stored.json);
 }
 
 }  // namespace kvstore::detail

@@ -56,9 +56,9 @@ class ListCursor {
  public:
   ListCursor(KvStore& store, KeyRange range, std::optional<std::size_t> limit,
              std::size_t page_size);
-  // The next entry, or nullptr past the last one. The pointer stays valid
-  // until the next call.
-  const StoredEntry* next();
+  // The next entry, or nullptr past the last one. The entry stays valid until
+  // the next call; the caller may move from it.
+  StoredEntry* next();
   const std::string& driver_name() const;
 
  private:
@@ -71,8 +71,8 @@ class ListCursor {
   bool backend_exhausted_ = false;
 };
 
-void convert(const StoredEntry& stored, const std::string& driver, Entry& out);
-void convert(const StoredEntry& stored, const std::string& driver, JsonEntry& out);
+void convert(StoredEntry&& stored, const std::string& driver, Entry& out);
+void convert(StoredEntry&& stored, const std::string& driver, JsonEntry& out);
 
 }  // namespace detail
 
@@ -128,12 +128,12 @@ class BasicListRange {
 
  private:
   void advance() {
-    const StoredEntry* next = cursor_->next();
+    StoredEntry* next = cursor_->next();
     if (next == nullptr) {
       done_ = true;
       return;
     }
-    detail::convert(*next, cursor_->driver_name(), current_);
+    detail::convert(std::move(*next), cursor_->driver_name(), current_);
   }
 
   std::unique_ptr<detail::ListCursor> cursor_;
