@@ -69,9 +69,9 @@ Registry& registry() {
 // The driver a known scheme belongs to, for "not compiled in" messages.
 const char* builtin_driver_for(std::string_view scheme) {
   static const std::map<std::string, const char*, std::less<>> known = {
-      {"memory", "memory"},         {"sqlite", "sqlite"},   {"redis", "redis"},
-      {"redis+unix", "redis"},      {"postgres", "postgres"}, {"postgresql", "postgres"},
-      {"mysql", "mysql"},           {"mariadb", "mysql"},
+      {"memory", "memory"},    {"sqlite", "sqlite"},     {"redis", "redis"},
+      {"redis+unix", "redis"}, {"postgres", "postgres"}, {"postgresql", "postgres"},
+      {"mysql", "mysql"},      {"mariadb", "mysql"},
   };
   auto it = known.find(scheme);
   return it == known.end() ? nullptr : it->second;
@@ -108,13 +108,21 @@ std::unique_ptr<KvStore> open(std::string_view text) {
     for (const std::string& scheme : registered_schemes()) {
       schemes += (schemes.empty() ? "" : ", ") + scheme + ":";
     }
-    throw Error(ErrorCode::unsupported,
-                "unknown URL scheme '" + url.scheme() + ":' in " + url.redacted() +
-                    "; registered schemes: " + schemes);
+    throw Error(ErrorCode::unsupported, "unknown URL scheme '" + url.scheme() + ":' in " +
+                                            url.redacted() + "; registered schemes: " + schemes);
   }
   std::optional<std::size_t> max_value_size = url.take_size("max_value_size");
   std::optional<std::int64_t> list_page_size = url.take_int("list_page_size", 1, 100000);
-  std::unique_ptr<KvStore> store = factory(url);
+  std::unique_ptr<KvStore> store;
+  try {
+    store = factory(url);
+  } catch (const Error& e) {
+    // Every error names its driver, including those a factory raises
+    // through Url::take_* before it has a store to name itself.
+    if (!e.driver().empty()) throw;
+    const char* builtin = builtin_driver_for(url.scheme());
+    throw Error(e.code(), e.message(), builtin != nullptr ? builtin : url.scheme(), e.retryable());
+  }
   if (!store) {
     throw Error(ErrorCode::internal, "the driver for '" + url.scheme() + ":' returned no store");
   }

@@ -24,9 +24,9 @@ void KvStore::fail(ErrorCode code, std::string message) const {
   throw Error(code, std::move(message), driver_name_);
 }
 
-void KvStore::check_key(const KvKey& key) const {
+void KvStore::check_key(const KvKey& key, bool allow_empty) const {
   try {
-    validate_key(key);
+    validate_key(key, allow_empty);
   } catch (const Error& e) {
     throw Error(e.code(), e.message(), driver_name_, false);
   }
@@ -36,6 +36,11 @@ KvStore::Ttl KvStore::checked_ttl(const SetOptions& options) const {
   if (options.ttl && options.ttl->count() <= 0) {
     fail(ErrorCode::invalid_argument,
          "ttl must be positive, got " + std::to_string(options.ttl->count()) + "ms");
+  }
+  if (options.ttl && *options.ttl > kMaxTtl) {
+    fail(ErrorCode::invalid_argument, "ttl must be at most " + std::to_string(kMaxTtl.count()) +
+                                          "ms (100 years), got " +
+                                          std::to_string(options.ttl->count()) + "ms");
   }
   return options.ttl;
 }
@@ -131,15 +136,15 @@ bool KvStore::cas(const KvKey& key, const std::optional<Value>& expected,
 }
 
 ListRange KvStore::list(const KvKey& prefix, const ListOptions& options) {
-  validate_key(prefix, /*allow_empty=*/true);
-  if (options.start_after) validate_key(*options.start_after);
+  check_key(prefix, /*allow_empty=*/true);
+  if (options.start_after) check_key(*options.start_after);
   return ListRange(*this, list_range(prefix, options.start_after), options.limit,
                    capabilities_.list_page_size);
 }
 
 JsonListRange KvStore::list_json(const KvKey& prefix, const ListOptions& options) {
-  validate_key(prefix, /*allow_empty=*/true);
-  if (options.start_after) validate_key(*options.start_after);
+  check_key(prefix, /*allow_empty=*/true);
+  if (options.start_after) check_key(*options.start_after);
   return JsonListRange(*this, list_range(prefix, options.start_after), options.limit,
                        capabilities_.list_page_size);
 }

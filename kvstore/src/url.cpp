@@ -64,6 +64,26 @@ std::optional<std::uint64_t> parse_unsigned(std::string_view digits) {
   return value;
 }
 
+// Whether a query parameter's value may be a secret and must not be echoed.
+bool is_secret_param(std::string_view name) {
+  const std::string lowered = lower(name);
+  for (const char* word : {"pass", "pwd", "secret", "token", "auth", "credential"}) {
+    if (lowered.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// `path` for messages: a URL without "//" (or with a stray '/' in its user
+// name or password) can carry "user:password@" in what parses as the path,
+// so everything up to the last '@' is hidden.
+std::string redacted_path(std::string_view path) {
+  std::size_t at = path.rfind('@');
+  if (at == std::string_view::npos) return std::string(path);
+  std::size_t start = path.find_first_not_of('/');
+  if (start == std::string_view::npos || start > at) start = at;
+  return std::string(path.substr(0, start)) + "***" + std::string(path.substr(at));
+}
+
 [[noreturn]] void bad_param(std::string_view name, const std::string& expected) {
   throw Error(ErrorCode::invalid_argument,
               "URL parameter '" + std::string(name) + "' must be " + expected);
@@ -106,11 +126,14 @@ Url Url::parse(std::string_view text) {
       std::size_t split = userinfo.find(':');
       std::string_view user = userinfo.substr(0, split);
       url.user_ = percent_decode(user, "user name");
-      redacted += std::string(user);
       if (split != std::string_view::npos) {
         url.password_ = percent_decode(userinfo.substr(split + 1), "password");
-        redacted += ":***";
       }
+      // A user name is shown only next to a password of its own: alone it may
+      // be a password written in the user's place ("redis://SECRET@host"),
+      // or one that swallowed the password through an encoded ':'.
+      const bool user_may_be_secret = !url.password_ || url.user_.find(':') != std::string::npos;
+      redacted += user_may_be_secret ? "***" : std::string(user) + ":***";
       redacted += "@";
     }
     redacted += std::string(authority);
@@ -138,7 +161,7 @@ Url Url::parse(std::string_view text) {
       url.port_ = static_cast<std::uint16_t>(*number);
     }
   }
-  redacted += std::string(rest);
+  redacted += redacted_path(rest);
   url.path_ = percent_decode(rest, "path");
 
   if (!query.empty()) {
@@ -153,15 +176,17 @@ Url Url::parse(std::string_view text) {
       if (item.empty()) continue;
       std::size_t eq = item.find('=');
       std::string name = percent_decode(item.substr(0, eq), "parameter names");
-      std::string value =
-          eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1), "parameters");
+      std::string value = eq == std::string_view::npos
+                              ? std::string()
+                              : percent_decode(item.substr(eq + 1), "parameters");
       if (name.empty()) bad_url("a query parameter has no name");
       for (const auto& existing : url.params_) {
         if (existing.first == name) bad_url("parameter '" + name + "' is given twice");
       }
       if (!first) redacted += "&";
       first = false;
-      redacted += lower(name) == "password" ? std::string(item.substr(0, eq)) + "=***" : std::string(item);
+      const bool hide = is_secret_param(name) || value.find('@') != std::string::npos;
+      redacted += hide ? std::string(item.substr(0, eq)) + "=***" : std::string(item);
       url.params_.emplace_back(std::move(name), std::move(value));
     }
   }
@@ -187,11 +212,12 @@ std::optional<std::int64_t> Url::take_int(std::string_view name, std::int64_t mi
   if (negative) digits.remove_prefix(1);
   std::optional<std::uint64_t> magnitude = parse_unsigned(digits);
   std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-  if (!magnitude || *magnitude > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+  if (!magnitude ||
+      *magnitude > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     bad_param(name, range);
   }
-  std::int64_t value = negative ? -static_cast<std::int64_t>(*magnitude)
-                                : static_cast<std::int64_t>(*magnitude);
+  std::int64_t value =
+      negative ? -static_cast<std::int64_t>(*magnitude) : static_cast<std::int64_t>(*magnitude);
   if (value < min || value > max) bad_param(name, range);
   return value;
 }
@@ -207,7 +233,8 @@ std::optional<bool> Url::take_bool(std::string_view name) {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view value) {
   std::size_t unit_at = 0;
-  while (unit_at < value.size() && std::isdigit(static_cast<unsigned char>(value[unit_at]))) ++unit_at;
+  while (unit_at < value.size() && std::isdigit(static_cast<unsigned char>(value[unit_at])))
+    ++unit_at;
   std::optional<std::uint64_t> number = parse_unsigned(value.substr(0, unit_at));
   std::string_view unit = value.substr(unit_at);
   if (!number) return std::nullopt;
@@ -215,7 +242,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view value) 
     if (*number == 0) return std::chrono::milliseconds(0);
     return std::nullopt;
   }
-  std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 3600000;
+  std::uint64_t limit =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 3600000;
   if (*number > limit) return std::nullopt;
   std::int64_t n = static_cast<std::int64_t>(*number);
   if (unit == "us") return std::chrono::milliseconds((n + 999) / 1000);
@@ -228,7 +256,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view value) 
 
 std::optional<std::size_t> parse_size(std::string_view value) {
   std::size_t unit_at = 0;
-  while (unit_at < value.size() && std::isdigit(static_cast<unsigned char>(value[unit_at]))) ++unit_at;
+  while (unit_at < value.size() && std::isdigit(static_cast<unsigned char>(value[unit_at])))
+    ++unit_at;
   std::optional<std::uint64_t> number = parse_unsigned(value.substr(0, unit_at));
   if (!number) return std::nullopt;
   std::string unit = lower(value.substr(unit_at));
@@ -248,11 +277,23 @@ std::optional<std::size_t> parse_size(std::string_view value) {
   return static_cast<std::size_t>(*number * multiplier);
 }
 
-std::optional<std::chrono::milliseconds> Url::take_duration(std::string_view name) {
+std::string format_duration(std::chrono::milliseconds duration) {
+  const std::int64_t ms = duration.count();
+  if (ms != 0 && ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+  if (ms != 0 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::optional<std::chrono::milliseconds> Url::take_duration(std::string_view name,
+                                                            std::chrono::milliseconds min,
+                                                            std::chrono::milliseconds max) {
   std::optional<std::string> text = take(name);
   if (!text) return std::nullopt;
+  const std::string range = "a duration from " + format_duration(min) + " to " +
+                            format_duration(max) + " with a unit, e.g. 500ms, 5s, 2m, 1h";
   std::optional<std::chrono::milliseconds> value = parse_duration(*text);
-  if (!value) bad_param(name, "a duration with a unit, e.g. 500ms, 5s, 2m, 1h");
+  if (!value || *value < min || *value > max) bad_param(name, range);
   return value;
 }
 

@@ -31,8 +31,9 @@ bool numbers_equal(const Value& a, const Value& b) {
   Type ta = a.type();
   Type tb = b.type();
   if (is_integer(ta) && is_integer(tb)) {
-    if (ta == tb) return ta == Type::number_unsigned ? a.get<std::uint64_t>() == b.get<std::uint64_t>()
-                                                     : a.get<std::int64_t>() == b.get<std::int64_t>();
+    if (ta == tb)
+      return ta == Type::number_unsigned ? a.get<std::uint64_t>() == b.get<std::uint64_t>()
+                                         : a.get<std::int64_t>() == b.get<std::int64_t>();
     const Value& signed_one = ta == Type::number_integer ? a : b;
     const Value& unsigned_one = ta == Type::number_integer ? b : a;
     std::int64_t s = signed_one.get<std::int64_t>();
@@ -51,8 +52,8 @@ void check_value(const Value& value, std::size_t depth) {
     case Type::array:
     case Type::object:
       if (depth >= kMaxValueDepth) {
-        throw Error(ErrorCode::invalid_argument, "value is nested deeper than " +
-                                                     std::to_string(kMaxValueDepth) + " levels");
+        throw Error(ErrorCode::invalid_argument,
+                    "value is nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
       }
       for (const Value& child : value) check_value(child, depth + 1);
       return;
@@ -170,7 +171,8 @@ std::string to_json_text(const Value& value, std::size_t max_bytes) {
   try {
     text = value.dump();
   } catch (const nlohmann::json::type_error& e) {
-    throw Error(ErrorCode::invalid_argument, std::string("value is not valid JSON text: ") + e.what());
+    throw Error(ErrorCode::invalid_argument,
+                std::string("value is not valid JSON text: ") + e.what());
   }
   if (text.size() > max_bytes) throw_too_large(text.size(), max_bytes);
   return text;
@@ -178,12 +180,18 @@ std::string to_json_text(const Value& value, std::size_t max_bytes) {
 
 void validate_json_text(std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes) throw_too_large(text.size(), max_bytes);
+  // Both parsers skip a UTF-8 byte-order mark, but RFC 8259 does not allow
+  // one and get_json() would hand it back to the caller.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    throw Error(ErrorCode::invalid_argument,
+                "not a valid JSON text: it starts with a byte-order mark (U+FEFF)");
+  }
   if (fast_accept(text)) return;
   DepthCheckingSax sax;
   bool ok = Value::sax_parse(text.begin(), text.end(), &sax);
   if (sax.too_deep) {
-    throw Error(ErrorCode::invalid_argument, "JSON text is nested deeper than " +
-                                                 std::to_string(kMaxValueDepth) + " levels");
+    throw Error(ErrorCode::invalid_argument,
+                "JSON text is nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
   }
   if (!ok) {
     throw Error(ErrorCode::invalid_argument, "not a valid JSON text: " + sax.error);

@@ -16,7 +16,8 @@ TEST_CASE("ttl: must be positive", "[ttl][errors]") {
   auto store = conformance::open_store();
   for (auto ttl : {0ms, -1ms, -1000ms}) {
     support::require_error(ErrorCode::invalid_argument, [&] { store->set({"k"}, 1, {ttl}); });
-    support::require_error(ErrorCode::invalid_argument, [&] { store->set_json({"k"}, "1", {ttl}); });
+    support::require_error(ErrorCode::invalid_argument,
+                           [&] { store->set_json({"k"}, "1", {ttl}); });
     support::require_error(ErrorCode::invalid_argument,
                            [&] { store->cas({"k"}, std::nullopt, 1, {ttl}); });
   }
@@ -88,4 +89,26 @@ TEST_CASE("ttl: many expired entries do not disturb live ones", "[ttl]") {
   CHECK(support::keys_of(store->list({"w"})).size() == 50);
   store->set({"e", "7"}, "again");
   CHECK(store->get({"e", "7"}) == Value("again"));
+}
+
+TEST_CASE("ttl: at most kMaxTtl, checked before any I/O", "[ttl][errors]") {
+  auto store = conformance::open_store();
+  using ms = std::chrono::milliseconds;
+  for (ms ttl : {kvstore::kMaxTtl + 1ms, ms::max(), ms(std::chrono::hours(24) * 365 * 300)}) {
+    INFO(ttl.count());
+    support::require_error(ErrorCode::invalid_argument, [&] { store->set({"k"}, 1, {ttl}); });
+    support::require_error(ErrorCode::invalid_argument,
+                           [&] { store->set_json({"k"}, "1", {ttl}); });
+    support::require_error(ErrorCode::invalid_argument,
+                           [&] { store->cas({"k"}, std::nullopt, 1, {ttl}); });
+  }
+  CHECK_FALSE(store->get({"k"}).has_value());
+  // The longest TTL allowed is stored and live on every driver.
+  store->set({"far"}, "f", {kvstore::kMaxTtl});
+  store->set_json({"far-json"}, "2", {kvstore::kMaxTtl});
+  CHECK(store->cas({"far-cas"}, std::nullopt, 3, {kvstore::kMaxTtl}));
+  CHECK(store->get({"far"}) == Value("f"));
+  CHECK(store->get({"far-json"}) == Value(2));
+  CHECK(store->get({"far-cas"}) == Value(3));
+  CHECK(support::keys_of(store->list()).size() == 3);
 }

@@ -29,15 +29,35 @@ TEST_CASE("values: every kind of JSON value round-trips", "[values]") {
   std::string all_controls;
   for (int c = 0; c < 0x20; ++c) all_controls += static_cast<char>(c);
   const std::vector<Value> values = {
-      nullptr, false, true, 0, -1, "", Value::array(), Value::object(), 0.1, -0.5, 1e308,
-      5e-324, 1.0, 3.141592653589793,
-      std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
-      std::numeric_limits<std::uint64_t>::max(), 9007199254740993LL,
-      std::string("nul\0inside", 10), all_controls, "\"quotes\" and \\backslashes\\",
-      "emoji 😀, CJK 日本語, RTL עברית, combining é", "\u2028\u2029", "</script>",
-      Value::parse(R"({"@context":"https://www.w3.org/ns/activitystreams","id":"x","n":[1,2,{"a":null}]})"),
+      nullptr,
+      false,
+      true,
+      0,
+      -1,
+      "",
+      Value::array(),
+      Value::object(),
+      0.1,
+      -0.5,
+      1e308,
+      5e-324,
+      1.0,
+      3.141592653589793,
+      std::numeric_limits<std::int64_t>::max(),
+      std::numeric_limits<std::int64_t>::min(),
+      std::numeric_limits<std::uint64_t>::max(),
+      9007199254740993LL,
+      std::string("nul\0inside", 10),
+      all_controls,
+      "\"quotes\" and \\backslashes\\",
+      "emoji 😀, CJK 日本語, RTL עברית, combining é",
+      "\u2028\u2029",
+      "</script>",
+      Value::parse(
+          R"({"@context":"https://www.w3.org/ns/activitystreams","id":"x","n":[1,2,{"a":null}]})"),
       Value::array({nullptr, false, 0, "", Value::array(), Value::object()}),
-      nested(64), nested(kvstore::kMaxValueDepth - 1)};
+      nested(64),
+      nested(kvstore::kMaxValueDepth - 1)};
   for (std::size_t i = 0; i < values.size(); ++i) {
     INFO("value #" << i << ": " << values[i].dump().substr(0, 200));
     store->set({"v", std::to_string(i)}, values[i]);
@@ -81,7 +101,8 @@ TEST_CASE("values: overwrite replaces and large values round-trip", "[values]") 
   CHECK(store->get({"big"}) == Value("small"));
 }
 
-TEST_CASE("values: invalid or oversized values are rejected and change nothing", "[values][errors]") {
+TEST_CASE("values: invalid or oversized values are rejected and change nothing",
+          "[values][errors]") {
   auto store = conformance::open_store();
   store->set({"k"}, "original");
   support::require_error(ErrorCode::invalid_argument,
@@ -92,13 +113,12 @@ TEST_CASE("values: invalid or oversized values are rejected and change nothing",
                          [&] { store->set({"k"}, std::numeric_limits<double>::infinity()); });
   support::require_error(ErrorCode::invalid_argument,
                          [&] { store->set({"k"}, nested(kvstore::kMaxValueDepth + 1)); });
-  support::require_error(ErrorCode::invalid_argument,
-                         [&] { store->set({"k"}, nested(100000)); });
-  support::require_error(ErrorCode::invalid_argument,
-                         [&] { store->set({"k"}, Value::binary({1, 2, 3})); });
+  support::require_error(ErrorCode::invalid_argument, [&] { store->set({"k"}, nested(100000)); });
   support::require_error(ErrorCode::invalid_argument, [&] {
-    store->cas({"k"}, Value("original"), std::string("\xc0\xaf"));
+    store->set({"k"}, Value::binary({1, 2, 3}));
   });
+  support::require_error(ErrorCode::invalid_argument,
+                         [&] { store->cas({"k"}, Value("original"), std::string("\xc0\xaf")); });
   CHECK(store->get({"k"}) == Value("original"));
 
   REQUIRE(store->capabilities().max_value_bytes == kvstore::kDefaultMaxValueBytes);
@@ -126,13 +146,30 @@ TEST_CASE("values: the zero-parse path keeps JSON text as written", "[values][js
   CHECK(store->get({"doc"}) == Value::parse(text));
 
   store->set({"canon"}, Value::parse(R"({"z":1,"a":[true,{"y":2,"x":1}]})"));
-  CHECK(store->get_json({"canon"}) == std::optional<std::string>(R"({"a":[true,{"x":1,"y":2}],"z":1})"));
+  CHECK(store->get_json({"canon"}) ==
+        std::optional<std::string>(R"({"a":[true,{"x":1,"y":2}],"z":1})"));
   CHECK_FALSE(store->get_json({"absent"}).has_value());
 
-  const std::vector<std::string> invalid = {
-      "", "   ", "{", "[1,]", "nul", "tru", "01", "1 2", "{\"a\":1}}", "'single'", "\"unterminated",
-      "\"bad \xff\"", "\"\\ud800\"", "\"\\udc00x\"", "\"\\ud800\\u0041\"", "NaN", "[1] x", "\"tab\there\"", std::string(kvstore::kMaxValueDepth + 1, '[') +
-      std::string(kvstore::kMaxValueDepth + 1, ']')};
+  const std::vector<std::string> invalid = {"",
+                                            "   ",
+                                            "{",
+                                            "[1,]",
+                                            "nul",
+                                            "tru",
+                                            "01",
+                                            "1 2",
+                                            "{\"a\":1}}",
+                                            "'single'",
+                                            "\"unterminated",
+                                            "\"bad \xff\"",
+                                            "\"\\ud800\"",
+                                            "\"\\udc00x\"",
+                                            "\"\\ud800\\u0041\"",
+                                            "NaN",
+                                            "[1] x",
+                                            "\"tab\there\"",
+                                            std::string(kvstore::kMaxValueDepth + 1, '[') +
+                                                std::string(kvstore::kMaxValueDepth + 1, ']')};
   for (const std::string& bad : invalid) {
     INFO("text: " << bad.substr(0, 40));
     support::require_error(ErrorCode::invalid_argument, [&] { store->set_json({"doc"}, bad); });
@@ -162,4 +199,22 @@ TEST_CASE("values: get_as converts or says why not", "[values]") {
   CHECK(store->get_as<int>({"n"}) == std::optional<int>(42));
   CHECK_FALSE(store->get_as<int>({"absent"}).has_value());
   support::require_error(ErrorCode::invalid_argument, [&] { store->get_as<std::string>({"n"}); });
+}
+
+TEST_CASE("values: set_json rejects a byte-order mark, which is not JSON white space",
+          "[values][json][errors]") {
+  auto store = conformance::open_store();
+  for (const char* text : {"\xEF\xBB\xBF"
+                           "1",
+                           "\xEF\xBB\xBF{\"a\":1}",
+                           " \xEF\xBB\xBF"
+                           "1",
+                           "1\xEF\xBB\xBF", "\xEF\xBB\xBF"}) {
+    INFO(text);
+    support::require_error(ErrorCode::invalid_argument, [&] { store->set_json({"bom"}, text); });
+  }
+  CHECK_FALSE(store->get_json({"bom"}).has_value());
+  // A BOM inside a string is an ordinary character.
+  store->set_json({"bom"}, "\"\xEF\xBB\xBF\"");
+  CHECK(store->get_json({"bom"}) == std::optional<std::string>("\"\xEF\xBB\xBF\""));
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <kvstore/kvstore.h>
 #include <kvstore/memory.h>
 
@@ -21,8 +23,9 @@ TEST_CASE("a custom driver is opened through the same registry", "[registry]") {
   CHECK(store->capabilities().list_page_size == 3);
   store->set({"k"}, 1);
   CHECK(store->get({"k"}) == kvstore::Value(1));
-  CHECK_THROWS_AS(kvstore::register_driver("custom", [](kvstore::Url&) { return kvstore::memory::create(); }),
-                  kvstore::Error);
+  CHECK_THROWS_AS(
+      kvstore::register_driver("custom", [](kvstore::Url&) { return kvstore::memory::create(); }),
+      kvstore::Error);
   CHECK_THROWS_AS(kvstore::open("custom:?lable=typo"), kvstore::Error);
   CHECK(kvstore::unregister_driver("custom"));
   CHECK_FALSE(kvstore::unregister_driver("custom"));
@@ -44,4 +47,64 @@ TEST_CASE("open rejects unknown schemes and parameters clearly", "[registry]") {
   CHECK_THROWS_AS(kvstore::open("memory:?max_value_size=26MiB"), kvstore::Error);
   auto small = kvstore::open("memory:?max_value_size=1KiB");
   CHECK(small->capabilities().max_value_bytes == 1024);
+}
+
+namespace {
+bool registered(const std::string& scheme) {
+  const std::vector<std::string> schemes = kvstore::registered_schemes();
+  return std::find(schemes.begin(), schemes.end(), scheme) != schemes.end();
+}
+}  // namespace
+
+TEST_CASE("open never echoes a password, whatever the URL's shape", "[registry]") {
+  for (const char* url :
+       {"redis:/kvstore:SECRET@127.0.0.1:1/0", "mysql:/kvstore:SECRET@127.0.0.1:1/db",
+        "postgres:/kvstore:SECRET@127.0.0.1:1/db", "nosuch:kvstore:SECRET@host/",
+        "redis://SECRET@127.0.0.1:1/0", "redis://kvstore%3ASECRET@127.0.0.1:1/0",
+        "mysql://kvstore:SE/CRET@127.0.0.1:1/db"}) {
+    INFO(url);
+    try {
+      kvstore::open(url);
+      FAIL("accepted");
+    } catch (const kvstore::Error& e) {
+      CHECK(std::string(e.what()).find("CRET") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("every duration parameter of every driver has a range checked at open", "[registry]") {
+  // Port 1 on loopback refuses connections: a parameter accepted by mistake
+  // would surface as unavailable, not invalid_argument.
+  struct Param {
+    const char* scheme;
+    const char* url;
+    std::vector<const char*> names;
+  };
+  const std::vector<Param> params = {
+      {"redis", "redis://127.0.0.1:1/0", {"connect_timeout", "command_timeout"}},
+      {"postgres",
+       "postgres://u@127.0.0.1:1/db",
+       {"connect_timeout", "statement_timeout", "pool_timeout", "sweep_interval"}},
+      {"mysql",
+       "mysql://u:p@127.0.0.1:1/db",
+       {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout", "sweep_interval"}},
+      {"sqlite", "sqlite::memory:", {"busy_timeout", "sweep_interval"}},
+  };
+  for (const Param& p : params) {
+    if (!registered(p.scheme)) continue;
+    for (const char* name : p.names) {
+      for (const char* value : {"99999999999h", "2h", "-1s", "1y"}) {
+        std::string url = std::string(p.url) + "?" + name + "=" + value;
+        INFO(url);
+        try {
+          kvstore::open(url);
+          FAIL("accepted");
+        } catch (const kvstore::Error& e) {
+          CHECK(e.code() == kvstore::ErrorCode::invalid_argument);
+          CHECK(std::string(e.what()).find(name) != std::string::npos);
+          CHECK(e.driver() == (std::string(p.scheme) == "postgres" ? "postgres" : p.scheme));
+        }
+      }
+    }
+  }
 }

@@ -6,6 +6,7 @@
 #include <set>
 #include <shared_mutex>
 
+#include <kvstore/deadline.h>
 #include <kvstore/error.h>
 
 namespace kvstore::memory {
@@ -89,7 +90,7 @@ class MemoryStore final : public KvStore {
     it->second.json.assign(json);
     it->second.expires_at.reset();
     if (ttl) {
-      it->second.expires_at = now + *ttl;
+      it->second.expires_at = saturating_add(now, *ttl);
       expiry_.emplace(*it->second.expires_at, key);
     }
   }

@@ -769,16 +769,13 @@ std::unique_ptr<KvStore> open(Url& url) {
   }
   if (auto v = url.take_int("pool_size", 1, 1000)) config.pool_size = static_cast<std::size_t>(*v);
   auto positive = [&](const char* name, milliseconds* out) {
-    if (auto v = url.take_duration(name)) {
-      if (v->count() <= 0) invalid(std::string(name) + " must be positive");
-      *out = *v;
-    }
+    if (auto v = url.take_duration(name, milliseconds(1), std::chrono::hours(1))) *out = *v;
   };
   positive("pool_timeout", &config.pool_timeout);
   positive("connect_timeout", &config.connect_timeout);
   positive("io_timeout", &config.io_timeout);
   positive("lock_timeout", &config.lock_timeout);
-  if (auto v = url.take_duration("sweep_interval")) config.sweep_interval = *v;
+  if (auto v = url.take_duration("sweep_interval", milliseconds(0), std::chrono::hours(1))) config.sweep_interval = *v;
   if (auto v = url.take_int("sweep_batch", 1, 100000)) config.sweep_batch = *v;
   url.reject_unknown_params(kDriver);
   return std::make_unique<MysqlStore>(std::move(config));

@@ -98,7 +98,7 @@ std::chrono::milliseconds parse_connect_timeout(const std::string& text) {
     bad_url("connect_timeout must be a duration such as 500ms or 5s");
   }
   Url scratch = Url::parse("postgres:?connect_timeout=" + text);
-  return *scratch.take_duration("connect_timeout");
+  return *scratch.take_duration("connect_timeout", 1ms, 1h);
 }
 
 void split_table(const std::string& name, Settings& settings) {
@@ -129,9 +129,9 @@ Settings parse_settings(Url& url) {
   if (auto v = url.take_int("pool_size", 1, 1024)) s.pool_size = static_cast<std::size_t>(*v);
   std::chrono::milliseconds connect_timeout = 10s;
   if (auto v = url.take("connect_timeout")) connect_timeout = parse_connect_timeout(*v);
-  if (auto v = url.take_duration("statement_timeout")) s.statement_timeout = *v;
-  if (auto v = url.take_duration("pool_timeout")) s.pool_timeout = *v;
-  if (auto v = url.take_duration("sweep_interval")) s.sweep_interval = *v;
+  if (auto v = url.take_duration("statement_timeout", 0ms, 1h)) s.statement_timeout = *v;
+  if (auto v = url.take_duration("pool_timeout", 1ms, 1h)) s.pool_timeout = *v;
+  if (auto v = url.take_duration("sweep_interval", 0ms, 1h)) s.sweep_interval = *v;
   if (auto v = url.take_int("sweep_batch", 1, 100000)) s.sweep_batch = *v;
 
   std::string& ci = s.conninfo;

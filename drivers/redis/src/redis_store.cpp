@@ -29,6 +29,7 @@ namespace kvstore::redis {
 namespace {
 
 using std::chrono::milliseconds;
+using namespace std::chrono_literals;
 
 constexpr const char* kDriver = "redis";
 
@@ -639,8 +640,8 @@ Config parse_config(Url& url) {
     config.prefix = std::move(*prefix);
   }
   if (auto n = url.take_int("pool_size", 1, 1024)) config.pool_size = static_cast<std::size_t>(*n);
-  if (auto t = url.take_duration("connect_timeout")) config.connect_timeout = *t;
-  if (auto t = url.take_duration("command_timeout")) config.command_timeout = *t;
+  if (auto t = url.take_duration("connect_timeout", 1ms, 1h)) config.connect_timeout = *t;
+  if (auto t = url.take_duration("command_timeout", 1ms, 1h)) config.command_timeout = *t;
   return config;
 }
 

@@ -648,14 +648,14 @@ namespace {
 
 void take_params(Url& url, Options& options) {
   if (auto table = url.take("table")) options.table = *table;
-  if (auto timeout = url.take_duration("busy_timeout")) options.busy_timeout = *timeout;
+  if (auto timeout = url.take_duration("busy_timeout", std::chrono::milliseconds(0), std::chrono::hours(1))) options.busy_timeout = *timeout;
   options.journal_mode = url.take("journal_mode");
   options.synchronous = url.take("synchronous");
   if (auto pool = url.take_int("pool_size", 1, 1024)) {
     options.pool_size = static_cast<std::size_t>(*pool);
   }
   if (auto mmap = url.take_size("mmap_size")) options.mmap_size = *mmap;
-  if (auto interval = url.take_duration("sweep_interval")) options.sweep_interval = *interval;
+  if (auto interval = url.take_duration("sweep_interval", std::chrono::milliseconds(0), std::chrono::hours(1))) options.sweep_interval = *interval;
   if (auto batch = url.take_int("sweep_batch", 1, 1000000)) {
     options.sweep_batch = static_cast<std::size_t>(*batch);
   }

@@ -6,13 +6,15 @@
 // backend one page at a time as the loop advances and never holds the whole
 // result. It is a single-pass input range: begin() may be called once.
 //
-// Lifetime and threads: a range refers to the store that made it and must not
-// outlive it. One range is used by one thread at a time; other threads may use
-// the store meanwhile. Keys present for the whole iteration are returned
-// exactly once even if other keys are written or deleted meanwhile; keys
-// written during the iteration may or may not appear.
-// A backend failure while fetching the next page throws kvstore::Error from
-// the iterator's increment (or from begin()).
+// Lifetime and threads: a range refers to the store that made it. Destroying
+// the store while another thread advances one of its ranges is undefined; once
+// the store is gone, the next step that needs the backend (begin() or an
+// increment past the page in hand) throws Error(unavailable, not retryable)
+// instead of touching freed memory. One range is used by one thread at a
+// time; other threads may use the store meanwhile. Keys present for the whole iteration are
+// returned exactly once even if other keys are written or deleted meanwhile; keys written during
+// the iteration may or may not appear. A backend failure while fetching the next page throws
+// kvstore::Error from the iterator's increment (or from begin()).
 #pragma once
 
 #include <cstddef>
@@ -57,12 +59,14 @@ class ListCursor {
   ListCursor(KvStore& store, KeyRange range, std::optional<std::size_t> limit,
              std::size_t page_size);
   // The next entry, or nullptr past the last one. The entry stays valid until
-  // the next call; the caller may move from it.
+  // the next call; the caller may move from it. Errors name the driver.
   StoredEntry* next();
-  const std::string& driver_name() const;
+  const std::string& driver_name() const noexcept { return driver_name_; }
 
  private:
   KvStore* store_;
+  std::weak_ptr<const void> store_alive_;  // expires when the store is destroyed
+  std::string driver_name_;
   KeyRange range_;
   std::optional<std::size_t> remaining_;
   std::size_t page_size_;

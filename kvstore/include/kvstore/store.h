@@ -36,9 +36,9 @@ namespace kvstore {
 
 // What a store is and offers. Fixed for the store's lifetime.
 struct Capabilities {
-  bool persistent = false;        // data outlives the KvStore object
-  bool shared = false;            // other processes (or machines) see the same data
-  bool server_clock = false;      // TTLs are measured on a server's clock, not this process's
+  bool persistent = false;    // data outlives the KvStore object
+  bool shared = false;        // other processes (or machines) see the same data
+  bool server_clock = false;  // TTLs are measured on a server's clock, not this process's
   std::size_t max_key_bytes = kMaxKeyBytes;
   std::size_t max_value_bytes = kDefaultMaxValueBytes;  // serialized JSON text
   std::size_t list_page_size = 256;  // entries fetched per backend round trip by list()
@@ -143,11 +143,13 @@ class KvStore {
   friend class detail::ListCursor;
 
   Ttl checked_ttl(const SetOptions& options) const;
-  void check_key(const KvKey& key) const;
+  void check_key(const KvKey& key, bool allow_empty = false) const;
   std::string checked_value_text(const Value& value) const;
 
   std::string driver_name_;
   Capabilities capabilities_;
+  // Ranges hold a weak_ptr to this; it expires when the store is destroyed.
+  std::shared_ptr<const void> alive_ = std::make_shared<char>();
 };
 
 template <class T>

@@ -23,6 +23,8 @@ namespace kvstore {
 // "250us" (rounded up to ms), "500ms", "5s", "2m", "1h"; "0" alone is allowed.
 // std::nullopt if the text is not such a duration.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+// "1h", "5s", "1500ms": the shortest exact rendering, for messages and docs.
+std::string format_duration(std::chrono::milliseconds duration);
 // "4096", "64KiB"/"64K", "8MiB"/"8M", "1GiB"/"1G"; std::nullopt if not a size.
 std::optional<std::size_t> parse_size(std::string_view text);
 
@@ -34,7 +36,7 @@ class Url {
   static Url parse(std::string_view text);
 
   const std::string& scheme() const noexcept { return scheme_; }  // lower-case
-  bool has_authority() const noexcept { return has_authority_; }   // "//" present
+  bool has_authority() const noexcept { return has_authority_; }  // "//" present
   const std::string& user() const noexcept { return user_; }
   const std::optional<std::string>& password() const noexcept { return password_; }
   const std::string& host() const noexcept { return host_; }  // IPv6 without brackets
@@ -57,8 +59,13 @@ class Url {
   std::optional<std::int64_t> take_int(std::string_view name, std::int64_t min, std::int64_t max);
   // true/false/1/0/yes/no/on/off.
   std::optional<bool> take_bool(std::string_view name);
-  // A duration with a unit: "250us" (rounded up to ms), "500ms", "5s", "2m", "1h"; "0" alone is allowed.
-  std::optional<std::chrono::milliseconds> take_duration(std::string_view name);
+  // A duration with a unit: "250us" (rounded up to ms), "500ms", "5s", "2m",
+  // "1h"; "0" alone is allowed. It must lie in [min, max]: every duration
+  // parameter has a documented range, so no deadline computed from it can
+  // overflow.
+  std::optional<std::chrono::milliseconds> take_duration(std::string_view name,
+                                                         std::chrono::milliseconds min,
+                                                         std::chrono::milliseconds max);
   // A byte size: "4096", "64KiB"/"64K", "8MiB"/"8M", "1GiB"/"1G".
   std::optional<std::size_t> take_size(std::string_view name);
 
