@@ -12,6 +12,8 @@
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -25,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include <kvstore/deadline.h>
 #include <kvstore/error.h>
 
 namespace kvstore::mysql {
@@ -40,15 +43,21 @@ constexpr const char* kDriver = "mysql";
 
 // get_driver_instance() is not thread-safe on its first call (it fills a
 // static map and initialises the C client library), so it runs once here.
-// Connecting goes through a mutex too: Connector/C++ 1.1 documents the
-// driver's connect() as not thread-safe.
+// After that, connect() works on a connection of its own and needs no lock:
+// a store-wide (or process-wide) lock around it would make every thread wait
+// for the handshakes of all threads before it while a server stalls.
 struct DriverState {
   sql::Driver* driver;
-  std::mutex connect_mutex;
+  // libmysqlclient (Oracle's C client) repeats a timed-out read: a read may
+  // block for 3 x OPT_READ_TIMEOUT. libmariadb (what Debian's Connector/C++
+  // links) waits once. Only libmariadb exports mariadb_get_infov.
+  bool reads_retried;
 };
 
 DriverState& driver_state() {
-  static DriverState* state = new DriverState{get_driver_instance(), {}};  // never destroyed
+  static DriverState* state =
+      new DriverState{get_driver_instance(),
+                      ::dlsym(RTLD_DEFAULT, "mariadb_get_infov") == nullptr};  // never destroyed
   return *state;
 }
 
@@ -112,6 +121,11 @@ bool is_connection_failure(Failure f) {
   return f == Failure::connection_unsent || f == Failure::connection_lost;
 }
 
+// What a server error means to the caller. Configuration errors (who we
+// are, which database) are never unavailable: retrying cannot fix them. A
+// connection failure is unavailable here; the caller turns it into timeout
+// when it took as long as the timeout that bounded it (libmariadb reports a
+// timed-out read as a plain 2013 "Lost connection").
 ErrorCode code_for(const sql::SQLException& e) {
   switch (e.getErrorCode()) {
     case 1044:  // ER_DBACCESS_DENIED_ERROR
@@ -121,9 +135,12 @@ ErrorCode code_for(const sql::SQLException& e) {
     case 1143:  // ER_COLUMNACCESS_DENIED_ERROR
     case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR
     case 1290:  // ER_OPTION_PREVENTS_STATEMENT (read_only)
+    case 1698:  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR (unknown user, unix_socket-only user)
     case 1792:  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
       return ErrorCode::permission_denied;
     case 1049:  // ER_BAD_DB_ERROR
+    case 1102:  // ER_WRONG_DB_NAME
+    case 1300:  // ER_INVALID_CHARACTER_STRING (e.g. a database name that is not UTF-8)
       return ErrorCode::invalid_argument;
     case 1153:  // ER_NET_PACKET_TOO_LARGE
     case 2020:  // CR_NET_PACKET_TOO_LARGE
@@ -135,15 +152,7 @@ ErrorCode code_for(const sql::SQLException& e) {
     default:
       break;
   }
-  Failure f = classify(e);
-  if (is_connection_failure(f)) {
-    std::string what = e.what();
-    if (what.find("timeout") != std::string::npos || what.find("timed out") != std::string::npos) {
-      return ErrorCode::timeout;
-    }
-    return ErrorCode::unavailable;
-  }
-  return ErrorCode::internal;
+  return is_connection_failure(classify(e)) ? ErrorCode::unavailable : ErrorCode::internal;
 }
 
 std::string describe(const sql::SQLException& e) {
@@ -168,7 +177,7 @@ struct Config {
   milliseconds connect_timeout{5000};
   milliseconds io_timeout{30000};
   milliseconds lock_timeout{10000};
-  milliseconds sweep_interval{10000};
+  milliseconds sweep_interval{1000};
   std::int64_t sweep_batch = 500;
   std::string redacted_url;
 };
@@ -176,6 +185,27 @@ struct Config {
 // The MySQL client takes these timeouts in whole seconds.
 int whole_seconds(milliseconds d) {
   return static_cast<int>(std::max<std::int64_t>(1, (d.count() + 999) / 1000));
+}
+
+// What the client library is told, and how long each step can block with
+// those settings: the bounds a call's deadline is made of.
+struct ClientTimeouts {
+  int connect_s;         // OPT_CONNECT_TIMEOUT: TCP connect and the server's greeting
+  int read_s;            // OPT_READ_TIMEOUT and OPT_WRITE_TIMEOUT
+  milliseconds connect;  // longest handshake
+  milliseconds read;     // longest single read or write
+};
+
+ClientTimeouts client_timeouts(const Config& config, bool reads_retried) {
+  ClientTimeouts t{};
+  t.connect_s = whole_seconds(config.connect_timeout);
+  t.connect = std::chrono::seconds(t.connect_s);
+  const int io_s = whole_seconds(config.io_timeout);
+  // A client that reads up to 3 times gets a third of io_timeout per read
+  // (at least the 1 s the option can express) so the total stays near it.
+  t.read_s = reads_retried ? std::max(1, io_s / 3) : io_s;
+  t.read = std::chrono::seconds(reads_retried ? 3 * t.read_s : t.read_s);
+  return t;
 }
 
 bool valid_table_name(const std::string& name) {
@@ -289,6 +319,9 @@ struct Connection {
   std::unique_ptr<sql::PreparedStatement> sweep;
   Clock::time_point last_used = Clock::now();
   bool broken = false;  // lost after the call's own statements succeeded
+  // This call has sent a statement that writes: if the connection breaks
+  // now, the write may have run. (Preparing a statement writes nothing.)
+  bool sent_write = false;
 
   ~Connection() {
     // Statements before their connection; nothing may escape a destructor.
@@ -369,14 +402,16 @@ constexpr int kDeadlockRetries = 20;
 
 // How a call may be repeated after its connection broke.
 enum class Retry {
-  idempotent,  // repeating is harmless: get, set, remove, list
-  if_unsent,   // only if the statement surely never ran: cas
+  idempotent,  // repeating is harmless: reads
+  if_unsent,   // only if no write statement may have reached the server: set, remove, cas
 };
 
-// now_ms + ttl must stay a BIGINT: TTLs beyond 2^50 ms (~35,000 years) are capped there.
-std::int64_t ttl_ms(milliseconds ttl) {
-  return std::min<std::int64_t>(ttl.count(), std::int64_t{1} << 50);
-}
+// now_ms + ttl must stay a BIGINT. The core rejects TTLs beyond kMaxTtl
+// (100 years), far below 2^50 ms (~35,000 years), so this cap never shortens
+// a TTL a caller may pass; it only keeps the arithmetic safe for any input.
+constexpr std::int64_t kTtlCapMs = std::int64_t{1} << 50;
+static_assert(kMaxTtl.count() < kTtlCapMs, "the BIGINT cap must not shorten kMaxTtl");
+std::int64_t ttl_ms(milliseconds ttl) { return std::min<std::int64_t>(ttl.count(), kTtlCapMs); }
 
 sql::SQLString bytes(std::string_view s) { return sql::SQLString(s.data(), s.size()); }
 
@@ -390,6 +425,7 @@ class MysqlStore final : public KvStore {
   explicit MysqlStore(Config config)
       : KvStore(kDriver, make_capabilities()),
         config_(std::move(config)),
+        timeouts_(client_timeouts(config_, driver_state().reads_retried)),
         texts_(statement_texts(config_.table)),
         sweep_text_(sweep_text(config_.table, config_.sweep_batch)),
         pool_(config_.pool_size) {}
@@ -406,12 +442,13 @@ class MysqlStore final : public KvStore {
   }
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
-    run(Retry::idempotent, [&](Connection& c) {
+    run(Retry::if_unsent, [&](Connection& c) {
       check_packet(json, 1);
       sql::PreparedStatement& s = stmt(c, ttl ? kSetTtl : kSet);
       s.setString(1, key);
       s.setString(2, bytes(json));
       if (ttl) s.setInt64(3, ttl_ms(*ttl));
+      c.sent_write = true;
       s.executeUpdate();
       maybe_sweep(c);
       return 0;
@@ -419,9 +456,10 @@ class MysqlStore final : public KvStore {
   }
 
   void do_remove(const std::string& key) override {
-    run(Retry::idempotent, [&](Connection& c) {
+    run(Retry::if_unsent, [&](Connection& c) {
       sql::PreparedStatement& s = stmt(c, kRemove);
       s.setString(1, key);
+      c.sent_write = true;
       s.executeUpdate();
       return 0;
     });
@@ -447,11 +485,13 @@ class MysqlStore final : public KvStore {
         s.setString(1, key);
         s.setString(2, bytes(*desired));
         if (ttl) s.setInt64(3, ttl_ms(*ttl));
+        c.sent_write = true;
         swapped = s.executeUpdate() > 0;
       } else if (!desired) {
         sql::PreparedStatement& s = stmt(c, kDeleteIf);
         s.setString(1, key);
         s.setString(2, bytes(*expected));
+        c.sent_write = true;
         swapped = s.executeUpdate() > 0;
       } else {
         swapped = replace(c, key, *expected, *desired, ttl);
@@ -501,6 +541,7 @@ class MysqlStore final : public KvStore {
       if (ttl) u.setInt64(i++, ttl_ms(*ttl));
       u.setString(i++, key);
       u.setString(i, bytes(expected));
+      c.sent_write = true;
       if (u.executeUpdate() > 0) return true;
       if (expected != desired) return false;
       sql::PreparedStatement& q = stmt(c, ttl ? kReplacedAlreadyTtl : kReplacedAlready);
@@ -560,8 +601,38 @@ class MysqlStore final : public KvStore {
     }
   }
 
+  // A call's time budget: one handshake and one blocked read or write
+  // (connect_timeout + io_timeout as the client library enforces them). It
+  // starts once the call holds a pool slot; waiting for the slot is bounded
+  // by pool_timeout on its own. A step that ran into its timeout ends the
+  // call, so a retry never stacks a second timeout on the first; retries
+  // after fast failures (a restarted server) stay within the same deadline.
+  struct Budget {
+    std::optional<Clock::time_point> deadline;
+    Clock::time_point start = Clock::now();
+  };
+
+  static milliseconds since(Clock::time_point t) {
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - t);
+  }
+
+  // libmariadb reports a read that timed out as the same 2013 "Lost
+  // connection" as a reset, so the time the step took tells them apart. The
+  // client's timeouts are whole seconds; a reset comes within milliseconds.
+  static bool ran_into(milliseconds took, milliseconds bound) {
+    return took + milliseconds(100) >= bound;
+  }
+
+  [[noreturn]] void fail_deadline(const Budget& budget, const std::string& what) {
+    fail(ErrorCode::timeout, "the call's deadline of " +
+                                 std::to_string((timeouts_.connect + timeouts_.read).count()) +
+                                 " ms (connect_timeout + io_timeout) passed after " +
+                                 std::to_string(since(budget.start).count()) + " ms " + what);
+  }
+
   // Opens a connection with this store's session settings, and on the very
-  // first one creates the table and reads max_allowed_packet.
+  // first one creates the table (or checks the one there) and reads
+  // max_allowed_packet.
   std::unique_ptr<Connection> connect() {
     sql::Driver* driver = driver_for_this_thread();
     sql::ConnectOptionsMap options;
@@ -575,25 +646,50 @@ class MysqlStore final : public KvStore {
     options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
     options["OPT_RECONNECT"] = false;  // reconnecting is ours to do, with statements re-prepared
     options["CLIENT_FOUND_ROWS"] = false;  // affected rows = changed rows (see kCreate)
-    options["OPT_CONNECT_TIMEOUT"] = whole_seconds(config_.connect_timeout);
-    options["OPT_READ_TIMEOUT"] = whole_seconds(config_.io_timeout);
-    options["OPT_WRITE_TIMEOUT"] = whole_seconds(config_.io_timeout);
+    // libmariadb bounds the TCP connect and the wait for the server's
+    // greeting by OPT_CONNECT_TIMEOUT, every later read by OPT_READ_TIMEOUT.
+    options["OPT_CONNECT_TIMEOUT"] = timeouts_.connect_s;
+    options["OPT_READ_TIMEOUT"] = timeouts_.read_s;
+    options["OPT_WRITE_TIMEOUT"] = timeouts_.read_s;
     auto c = std::make_unique<Connection>();
-    {
-      std::lock_guard lock(driver_state().connect_mutex);
+    const Clock::time_point started = Clock::now();
+    try {
       c->conn.reset(driver->connect(options));
+    } catch (const sql::SQLException& e) {
+      const milliseconds took = since(started);
+      if (is_connection_failure(classify(e)) &&
+          ran_into(took, std::min(timeouts_.connect, timeouts_.read))) {
+        fail(ErrorCode::timeout, "connecting to " + config_.redacted_url + " timed out after " +
+                                     std::to_string(took.count()) + " ms (connect_timeout " +
+                                     std::to_string(timeouts_.connect.count()) +
+                                     " ms): " + describe(e));
+      }
+      fail(code_for(e), "cannot connect to " + config_.redacted_url + ": " + describe(e));
     }
-    c->conn->setAutoCommit(true);
-    std::unique_ptr<sql::Statement> s(c->conn->createStatement());
-    // Strict mode so nothing is ever truncated silently; UTC so NOW(3) maps to
-    // Unix time exactly; a lock wait shorter than io_timeout so a blocked
-    // statement fails cleanly instead of losing the connection.
-    s->execute(
-        "SET SESSION time_zone = '+00:00', "
-        "sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
-        "innodb_lock_wait_timeout = " +
-        std::to_string(whole_seconds(config_.lock_timeout)));
-    if (!ready_.load(std::memory_order_acquire)) prepare_schema(*s);
+    const Clock::time_point connected = Clock::now();
+    try {
+      c->conn->setAutoCommit(true);
+      std::unique_ptr<sql::Statement> s(c->conn->createStatement());
+      // Strict mode so nothing is ever truncated silently; UTC so NOW(3) maps
+      // to Unix time exactly; a lock wait shorter than io_timeout so a
+      // blocked statement fails cleanly instead of losing the connection.
+      s->execute(
+          "SET SESSION time_zone = '+00:00', "
+          "sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
+          "innodb_lock_wait_timeout = " +
+          std::to_string(whole_seconds(config_.lock_timeout)));
+      if (!ready_.load(std::memory_order_acquire)) prepare_schema(*s);
+    } catch (const sql::SQLException& e) {
+      const milliseconds took = since(connected);
+      if (is_connection_failure(classify(e)) && ran_into(took, timeouts_.read)) {
+        fail(ErrorCode::timeout, "reading from " + config_.redacted_url + " timed out after " +
+                                     std::to_string(took.count()) +
+                                     " ms while setting up a new connection (io_timeout " +
+                                     std::to_string(timeouts_.read.count()) +
+                                     " ms): " + describe(e));
+      }
+      fail(code_for(e), "setting up a connection to " + config_.redacted_url + ": " + describe(e));
+    }
     return c;
   }
 
@@ -611,43 +707,91 @@ class MysqlStore final : public KvStore {
       }
       throw;
     }
+    check_columns(s);
     std::unique_ptr<sql::ResultSet> rs(s.executeQuery("SELECT @@max_allowed_packet"));
     if (rs->next()) max_packet_.store(rs->getInt64(1));
     ready_.store(true, std::memory_order_release);
   }
 
-  // A leased connection, returned to the pool unless it broke.
-  std::unique_ptr<Connection> lease(bool validate) {
-    const Clock::time_point deadline = Clock::now() + config_.pool_timeout;
+  // CREATE TABLE IF NOT EXISTS leaves a table someone else made alone; one
+  // with other columns would fail every statement with "Unknown column", so
+  // it is refused here, once, with what it has and what it needs. SHOW
+  // COLUMNS (not information_schema) finds the table whatever
+  // lower_case_table_names says.
+  void check_columns(sql::Statement& s) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kExpected{
+        {{"k", "varbinary"}, {"v", "longblob"}, {"expires_at", "bigint"}}};
+    std::unique_ptr<sql::ResultSet> rs(s.executeQuery("SHOW COLUMNS FROM `" + config_.table + "`"));
+    std::string found;
+    std::size_t matched = 0;
+    std::size_t columns = 0;
+    while (rs->next()) {
+      const std::string field = rs->getString("Field");
+      const std::string type = rs->getString("Type");
+      found += (found.empty() ? "" : ", ") + field + " " + type;
+      ++columns;
+      for (const auto& [name, type_prefix] : kExpected) {
+        if (field == name && type.compare(0, type_prefix.size(), type_prefix) == 0) ++matched;
+      }
+    }
+    if (columns != kExpected.size() || matched != kExpected.size()) {
+      fail(ErrorCode::invalid_argument, not_our_table("its columns are (" + found + ")"));
+    }
+  }
+
+  std::string not_our_table(const std::string& what) const {
+    return "table `" + config_.table + "` in database `" + config_.database +
+           "` is not a kvstore table: " + what +
+           "; kvstore needs exactly the columns k VARBINARY, v LONGBLOB, expires_at BIGINT "
+           "(see docs/drivers/mysql.md); choose another table with ?table= or drop this one";
+  }
+
+  // A leased connection, returned to the pool unless it broke. `validate`
+  // pings a connection that has been idle a while, for calls that must not
+  // be the ones to discover a dead connection (writes are not repeated once
+  // sent).
+  std::unique_ptr<Connection> lease(bool validate, Budget& budget) {
+    const Clock::time_point pool_deadline =
+        budget.deadline ? std::min(*budget.deadline, deadline_after(config_.pool_timeout))
+                        : deadline_after(config_.pool_timeout);
     for (;;) {
       bool got_slot = false;
-      auto remaining = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      auto remaining = std::chrono::duration_cast<milliseconds>(pool_deadline - Clock::now());
       std::unique_ptr<Connection> c =
           pool_.acquire(std::max(remaining, milliseconds(0)), &got_slot);
       if (!got_slot) {
+        if (budget.deadline) fail_deadline(budget, "waiting for a pooled connection");
         fail(ErrorCode::timeout, "all " + std::to_string(pool_.size()) +
                                      " pooled connections stayed busy for " +
                                      std::to_string(config_.pool_timeout.count()) +
-                                     "ms (raise pool_size or pool_timeout)");
+                                     " ms (raise pool_size or pool_timeout)");
       }
+      if (!budget.deadline) budget.deadline = deadline_after(timeouts_.connect + timeouts_.read);
       if (c) {
         if (!validate || Clock::now() - c->last_used < kValidateAfterIdle) return c;
+        const Clock::time_point started = Clock::now();
         bool alive = false;
         try {
           alive = c->conn->isValid();
         } catch (const sql::SQLException&) {
         }
         if (alive) return c;
+        const milliseconds took = since(started);
         c.reset();
         pool_.forget();
         pool_.drop_idle();
+        if (ran_into(took, timeouts_.read)) {
+          fail(ErrorCode::timeout, "the server did not answer a ping within io_timeout (" +
+                                       std::to_string(took.count()) + " ms)");
+        }
         continue;
+      }
+      if (Clock::now() >= *budget.deadline) {
+        pool_.forget();
+        fail_deadline(budget, "before a new connection could be opened");
       }
       try {
         return connect();
-      } catch (const sql::SQLException& e) {
-        pool_.forget();
-        fail(code_for(e), "cannot connect to " + config_.redacted_url + ": " + describe(e));
       } catch (...) {
         pool_.forget();
         throw;
@@ -657,15 +801,19 @@ class MysqlStore final : public KvStore {
 
   // Runs `body` on a pooled connection, handling what the server may say:
   // broken connections are replaced (and the call repeated when `retry`
-  // allows), deadlocks are repeated, a dropped table is created again.
+  // allows and the deadline has room), deadlocks are repeated, a dropped
+  // table is created again.
   template <class Body>
   auto run(Retry retry, Body&& body) -> decltype(body(std::declval<Connection&>())) {
     driver_for_this_thread();
+    Budget budget;
     int attempts = 0;
     bool recreated = false;
     for (;;) {
       ++attempts;
-      std::unique_ptr<Connection> c = lease(retry == Retry::if_unsent);
+      std::unique_ptr<Connection> c = lease(retry == Retry::if_unsent, budget);
+      const Clock::time_point started = Clock::now();
+      c->sent_write = false;
       try {
         auto result = body(*c);
         if (c->broken) {
@@ -678,15 +826,25 @@ class MysqlStore final : public KvStore {
       } catch (const sql::SQLException& e) {
         const Failure f = classify(e);
         if (is_connection_failure(f)) {
+          const milliseconds took = since(started);
+          const bool sent = f != Failure::connection_unsent && c->sent_write;
           c.reset();
           pool_.forget();
           pool_.drop_idle();
-          const bool may_repeat = retry == Retry::idempotent || f == Failure::connection_unsent;
-          if (may_repeat && attempts <= 2) continue;
-          fail(code_for(e), std::string(retry == Retry::if_unsent && !may_repeat
-                                            ? "connection lost during cas; its outcome is unknown: "
-                                            : "connection lost: ") +
-                                describe(e));
+          const bool timed_out = ran_into(took, timeouts_.read);
+          const bool may_repeat = !timed_out && (retry == Retry::idempotent || !sent);
+          if (may_repeat && attempts <= 2 && Clock::now() < *budget.deadline) continue;
+          std::string what = timed_out
+                                 ? "reading from " + config_.redacted_url + " timed out after " +
+                                       std::to_string(took.count()) + " ms (io_timeout " +
+                                       std::to_string(timeouts_.read.count()) + " ms)"
+                                 : "connection to " + config_.redacted_url + " lost";
+          if (retry == Retry::if_unsent && sent) {
+            what +=
+                "; the write may have reached the server, so its outcome is unknown"
+                " and it was not repeated";
+          }
+          fail(timed_out ? ErrorCode::timeout : code_for(e), what + ": " + describe(e));
         }
         pool_.release(std::move(c));
         if (f == Failure::deadlock && attempts <= kDeadlockRetries) {
@@ -699,7 +857,7 @@ class MysqlStore final : public KvStore {
           // Someone dropped the table after we created it: create it again.
           recreated = true;
           ready_.store(false);
-          std::unique_ptr<Connection> fresh = lease(false);
+          std::unique_ptr<Connection> fresh = lease(false, budget);
           try {
             std::unique_ptr<sql::Statement> s(fresh->conn->createStatement());
             prepare_schema(*s);
@@ -711,8 +869,16 @@ class MysqlStore final : public KvStore {
             fresh.reset();
             pool_.forget();
             fail(code_for(e2), "recreating table `" + config_.table + "`: " + describe(e2));
+          } catch (...) {
+            fresh.reset();
+            pool_.forget();
+            throw;
           }
           continue;
+        }
+        if (e.getErrorCode() == 1054) {  // ER_BAD_FIELD_ERROR: the table changed under us
+          ready_.store(false);           // the next new connection checks the columns again
+          fail(ErrorCode::invalid_argument, not_our_table(describe(e)));
         }
         if (f == Failure::lock_timeout) {
           fail(ErrorCode::conflict,
@@ -732,6 +898,7 @@ class MysqlStore final : public KvStore {
   }
 
   const Config config_;
+  const ClientTimeouts timeouts_;
   const std::array<std::string, kStmtCount> texts_;
   const std::string sweep_text_;
   Pool pool_;
@@ -743,7 +910,9 @@ class MysqlStore final : public KvStore {
 
 }  // namespace
 
-std::unique_ptr<KvStore> open(Url& url) {
+namespace {
+
+std::unique_ptr<KvStore> open_checked(Url& url) {
   auto invalid = [&](const std::string& message) {
     throw Error(ErrorCode::invalid_argument, message + " in " + url.redacted(), kDriver, false);
   };
@@ -759,6 +928,11 @@ std::unique_ptr<KvStore> open(Url& url) {
   if (!path.empty() && path.front() == '/') path.erase(0, 1);
   if (path.empty()) invalid("the database name is missing (mysql://host/database)");
   if (path.find('/') != std::string::npos) invalid("the path must be just the database name");
+  // The server would refuse these only after a handshake, and with errors
+  // that look like a broken server (1300 "Invalid utf8mb3 character string").
+  if (!is_valid_utf8(path) || path.find('\0') != std::string::npos) {
+    invalid("the database name must be valid UTF-8 without NUL bytes");
+  }
   config.database = path;
 
   if (auto v = url.take("table")) {
@@ -767,7 +941,7 @@ std::unique_ptr<KvStore> open(Url& url) {
     }
     config.table = *v;
   }
-  if (auto v = url.take_int("pool_size", 1, 1000)) config.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_int("pool_size", 1, 1024)) config.pool_size = static_cast<std::size_t>(*v);
   auto positive = [&](const char* name, milliseconds* out) {
     if (auto v = url.take_duration(name, milliseconds(1), std::chrono::hours(1))) *out = *v;
   };
@@ -775,10 +949,25 @@ std::unique_ptr<KvStore> open(Url& url) {
   positive("connect_timeout", &config.connect_timeout);
   positive("io_timeout", &config.io_timeout);
   positive("lock_timeout", &config.lock_timeout);
-  if (auto v = url.take_duration("sweep_interval", milliseconds(0), std::chrono::hours(1))) config.sweep_interval = *v;
+  if (auto v = url.take_duration("sweep_interval", milliseconds(0), std::chrono::hours(1))) {
+    config.sweep_interval = *v;
+  }
   if (auto v = url.take_int("sweep_batch", 1, 100000)) config.sweep_batch = *v;
   url.reject_unknown_params(kDriver);
   return std::make_unique<MysqlStore>(std::move(config));
+}
+
+}  // namespace
+
+std::unique_ptr<KvStore> open(Url& url) {
+  try {
+    return open_checked(url);
+  } catch (const Error& e) {
+    // Url::take_* cannot know which driver asked; the error names it here
+    // too, not only when the store is opened through the registry.
+    if (!e.driver().empty()) throw;
+    throw Error(e.code(), e.message(), kDriver, e.retryable());
+  }
 }
 
 }  // namespace kvstore::mysql
