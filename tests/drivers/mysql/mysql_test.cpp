@@ -13,6 +13,7 @@
 #include <cppconn/statement.h>
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,11 +21,13 @@
 #include <barrier>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include <kvstore/kvstore.h>
+#include <kvstore/mysql.h>
 
 #include "test_services.h"
 
@@ -92,6 +95,9 @@ struct Raw {
     s->execute(sql);
   }
 };
+
+// The server's clock in Unix ms, as the driver computes it.
+constexpr const char* kNowMs = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
 
 void services(const std::string& command) { test_support::service_control(command, "mariadb"); }
 
@@ -197,9 +203,10 @@ TEST_CASE("cas compares stored text byte for byte", "[cas]") {
   CHECK(store->cas({"k"}, Value("y"), "y", {60s}));
   CHECK(store->cas({"k"}, Value("y"), "y"));
   CHECK_FALSE(store->cas({"k"}, Value("Y"), "z"));
-  // A TTL too long for a BIGINT of milliseconds after now is capped, not an error.
-  store->set({"forever-ish"}, 1, {std::chrono::milliseconds::max()});
-  CHECK(store->get({"forever-ish"}) == Value(1));
+  // TTLs beyond kMaxTtl are refused by the core before any I/O.
+  CHECK(error_code_of([&] {
+          store->set({"forever-ish"}, 1, {std::chrono::milliseconds::max()});
+        }) == ErrorCode::invalid_argument);
 }
 
 TEST_CASE("values up to the 25 MiB limit round-trip", "[values]") {
@@ -251,6 +258,41 @@ TEST_CASE("expired rows are swept in bounded batches", "[ttl]") {
   CHECK(std::string(list_plan->getString("key")) == "PRIMARY");
 }
 
+TEST_CASE("the sweep runs every second by default", "[ttl]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table));
+  store->set({"w"}, 0);  // the first write sweeps (nothing yet) and sets the next sweep 1 s ahead
+  for (int i = 0; i < 20; ++i) store->set({"e", std::to_string(i)}, i, {50ms});
+  Raw raw;
+  const std::string count = "SELECT COUNT(*) FROM `" + table + "`";
+  CHECK(raw.count(count) == 21);
+  std::this_thread::sleep_for(1200ms);
+  store->set({"w"}, 1);
+  CHECK(raw.count(count) == 1);
+}
+
+TEST_CASE("a TTL of kMaxTtl is kept to the millisecond, not shortened", "[ttl]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table));
+  store->set({"far"}, 1, {kvstore::kMaxTtl});
+  CHECK(store->cas({"far-cas"}, std::nullopt, 2, {kvstore::kMaxTtl}));
+  store->set({"swap"}, 3);
+  CHECK(store->cas({"swap"}, Value(3), 4, {kvstore::kMaxTtl}));
+  Raw raw;
+  for (const char* key : {"far", "far-cas", "swap"}) {
+    INFO(key);
+    std::unique_ptr<sql::PreparedStatement> q(raw.conn->prepareStatement(
+        std::string("SELECT expires_at - ") + kNowMs + " FROM `" + table + "` WHERE k = ?"));
+    q->setString(1, kvstore::encode_key({key}));
+    std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
+    REQUIRE(rs->next());
+    const std::int64_t left = rs->getInt64(1);
+    CHECK(left <= kvstore::kMaxTtl.count());
+    CHECK(left > kvstore::kMaxTtl.count() - 60000);
+  }
+  CHECK(store->get({"far"}) == Value(1));
+}
+
 TEST_CASE("a dropped table is created again", "[schema]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_for(table));
@@ -290,6 +332,131 @@ TEST_CASE("a wrong password is permission_denied", "[errors]") {
   std::string message;
   CHECK(error_code_of([&] { store->get({"k"}); }, &message) == ErrorCode::permission_denied);
   CHECK(message.find("wrong-password") == std::string::npos);
+  CHECK(message.find("1045") != std::string::npos);
+}
+
+TEST_CASE("an unknown user is permission_denied, never internal or retryable", "[errors]") {
+  kvstore::Url url = kvstore::Url::parse(base_url());
+  const std::string where =
+      "@" + url.host() + ":" + std::to_string(url.port().value_or(3306)) + url.path();
+  // MariaDB answers 1698 for a user it does not know and for root, whose
+  // only login is unix_socket; both are who-we-are errors.
+  for (const std::string user : {"kv_no_such_user:hunter2-secret", "kv_no_such_user", "root"}) {
+    INFO(user);
+    auto store = kvstore::open("mysql://" + user + where);
+    try {
+      store->get({"k"});
+      FAIL("an unknown user logged in");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.code() == ErrorCode::permission_denied);
+      CHECK_FALSE(e.retryable());
+      CHECK(e.driver() == "mysql");
+      CHECK(std::string(e.what()).find("hunter2-secret") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("a database name that is not UTF-8 is refused at open", "[url][errors]") {
+  kvstore::Url url = kvstore::Url::parse(base_url());
+  const std::string server = "mysql://" + url.user() + ":" + url.password().value_or("") + "@" +
+                             url.host() + ":" + std::to_string(url.port().value_or(3306)) + "/";
+  for (const char* bad : {"%FF", "db%C3", "a%00b"}) {
+    INFO(bad);
+    // open() does no I/O, so failing there proves the check comes first.
+    try {
+      kvstore::open(server + bad);
+      FAIL("opened a store on a database name that is not UTF-8");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.code() == ErrorCode::invalid_argument);
+      CHECK_FALSE(e.retryable());
+      CHECK(e.driver() == "mysql");
+    }
+  }
+  // Valid UTF-8 that names no database: the server answers 1049 (unknown
+  // database) or, to a user without rights on it, 1044 (access denied).
+  // Either way a configuration error, never unavailable.
+  auto store = kvstore::open(server + "kv_no_such_db_%C3%A9");
+  try {
+    store->get({"k"});
+    FAIL("a missing database worked");
+  } catch (const kvstore::Error& e) {
+    INFO(e.what());
+    CHECK((e.code() == ErrorCode::invalid_argument || e.code() == ErrorCode::permission_denied));
+    CHECK_FALSE(e.retryable());
+  }
+}
+
+TEST_CASE("a table with other columns is refused, naming what it needs", "[schema]") {
+  const std::string table = fresh_table();
+  Raw raw;
+  raw.exec("CREATE TABLE `" + table + "` (a INT)");
+  auto store = kvstore::open(url_for(table));
+  std::string message;
+  for (int i = 0; i < 2; ++i) {  // the check is no one-shot: every call says so
+    try {
+      if (i == 0) {
+        store->get({"k"});
+      } else {
+        store->set({"k"}, 1);
+      }
+      FAIL("a call worked on a foreign table");
+    } catch (const kvstore::Error& e) {
+      message = e.what();
+      CHECK(e.code() == ErrorCode::invalid_argument);
+      CHECK_FALSE(e.retryable());
+    }
+    INFO(message);
+    CHECK(message.find("`" + table + "`") != std::string::npos);
+    CHECK(message.find("k VARBINARY, v LONGBLOB, expires_at BIGINT") != std::string::npos);
+    CHECK(message.find("a int") != std::string::npos);  // what the server says it has, once
+    CHECK(message.find("Unknown column") == std::string::npos);
+  }
+  CHECK(raw.count("SELECT COUNT(*) FROM `" + table + "`") == 0);  // nothing was written
+  // Right names, wrong types (a text key would sort by collation).
+  const std::string typed = fresh_table();
+  raw.exec("CREATE TABLE `" + typed +
+           "` (k VARCHAR(10) PRIMARY KEY, v LONGBLOB, expires_at BIGINT)");
+  auto other = kvstore::open(url_for(typed));
+  CHECK(error_code_of([&] { other->get({"k"}); }, &message) == ErrorCode::invalid_argument);
+  CHECK(message.find("varchar") != std::string::npos);
+}
+
+TEST_CASE("URL parameters have ranges, and their errors name the driver", "[url]") {
+  auto rejected = [](const std::string& params) {
+    kvstore::Url url = kvstore::Url::parse("mysql://u:secret@127.0.0.1/db?" + params);
+    try {
+      kvstore::mysql::open(url);  // the driver's own factory, without the registry's help
+    } catch (const kvstore::Error& e) {
+      CHECK(e.code() == ErrorCode::invalid_argument);
+      CHECK(e.driver() == "mysql");
+      CHECK(std::string(e.what()).find("mysql") != std::string::npos);
+      CHECK(std::string(e.what()).find("secret") == std::string::npos);
+      return true;
+    }
+    return false;
+  };
+  auto accepted = [](const std::string& params) {
+    kvstore::Url url = kvstore::Url::parse("mysql://u:secret@127.0.0.1/db?" + params);
+    return kvstore::mysql::open(url) != nullptr;
+  };
+  CHECK(accepted("pool_size=1"));
+  CHECK(accepted("pool_size=1024"));
+  CHECK(rejected("pool_size=1025"));
+  CHECK(rejected("pool_size=0"));
+  for (const char* name : {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout"}) {
+    INFO(name);
+    CHECK(accepted(std::string(name) + "=1ms"));
+    CHECK(accepted(std::string(name) + "=1h"));
+    CHECK(rejected(std::string(name) + "=0"));
+    CHECK(rejected(std::string(name) + "=61m"));
+    CHECK(rejected(std::string(name) + "=5"));  // a duration needs its unit
+  }
+  CHECK(accepted("sweep_interval=0"));
+  CHECK(accepted("sweep_interval=1h"));
+  CHECK(rejected("sweep_interval=61m"));
+  CHECK(rejected("sweep_batch=0"));
+  CHECK(rejected("sweep_batch=100001"));
+  CHECK(rejected("bogus=1"));
 }
 
 TEST_CASE("a small pool serves many threads", "[pool]") {
@@ -443,4 +610,140 @@ TEST_CASE("a too small max_allowed_packet is reported clearly", "[serial][values
   as_root("SET GLOBAL max_allowed_packet=67108864");
   CHECK(code == ErrorCode::limit_exceeded);
   CHECK(message.find("max_allowed_packet") != std::string::npos);
+}
+
+namespace {
+
+// The pid scripts/test-services.sh recorded for this run's mariadbd, checked
+// to still be that server (never a process found by name).
+pid_t mariadbd_pid() {
+  std::ifstream file(test_support::services_dir() + "/mariadb/mariadbd.pid");
+  pid_t pid = 0;
+  file >> pid;
+  REQUIRE(pid > 1);
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  comm >> name;
+  REQUIRE(name == "mariadbd");
+  return pid;
+}
+
+// Holds a process stopped (SIGSTOP) and continues it when it goes out of
+// scope, so a failing check or an exception never leaves the server stopped.
+class Stopped {
+ public:
+  explicit Stopped(pid_t pid) : pid_(pid) { REQUIRE(::kill(pid_, SIGSTOP) == 0); }
+  ~Stopped() { resume(); }
+  Stopped(const Stopped&) = delete;
+  Stopped& operator=(const Stopped&) = delete;
+  void resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+    pid_ = 0;
+  }
+
+ private:
+  pid_t pid_;
+};
+
+}  // namespace
+
+TEST_CASE("a stalled server: every call ends within its deadline, then the store recovers",
+          "[serial][stall]") {
+  const pid_t pid = mariadbd_pid();
+  // Each call may block for one handshake (connect_timeout) and one read
+  // (io_timeout): 2 s; the pool (8) never fills with 4 threads, so
+  // pool_timeout adds nothing. 0.5 s of slack for a loaded machine and ASan.
+  constexpr auto kBound = 2500ms;
+  auto store =
+      kvstore::open(url_for(fresh_table(), "io_timeout=1s&connect_timeout=1s&pool_timeout=1s"));
+  constexpr int kThreads = 4;
+  {
+    std::vector<std::thread> warm;  // several pooled connections go stale together
+    for (int t = 0; t < kThreads; ++t) {
+      warm.emplace_back([&, t] { store->set({"before", std::to_string(t)}, t); });
+    }
+    for (auto& t : warm) t.join();
+  }
+  struct Call {
+    std::string op;
+    std::chrono::milliseconds took;
+    std::optional<ErrorCode> code;  // nullopt: it succeeded
+    std::string message;
+  };
+  std::vector<std::vector<Call>> calls(kThreads);
+  {
+    Stopped stopped(pid);
+    const auto until = std::chrono::steady_clock::now() + 6s;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; std::chrono::steady_clock::now() < until; ++i) {
+          const std::string key = std::to_string(t) + "/" + std::to_string(i);
+          Call call;
+          const auto start = std::chrono::steady_clock::now();
+          try {
+            switch (i % 3) {
+              case 0:
+                call.op = "get";
+                store->get({"before", std::to_string(t)});
+                break;
+              case 1:
+                call.op = "set";
+                store->set({"stalled", key}, i);
+                break;
+              default:
+                call.op = "cas";
+                store->cas({"stalled", key}, std::nullopt, i);
+                break;
+            }
+          } catch (const kvstore::Error& e) {
+            call.code = e.code();
+            call.message = e.what();
+          }
+          call.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - start);
+          calls[t].push_back(std::move(call));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }  // SIGCONT
+  std::ostringstream summary;
+  std::size_t n = 0;
+  std::chrono::milliseconds longest{0};
+  for (int t = 0; t < kThreads; ++t) {
+    summary << "\nthread " << t << ":";
+    for (const Call& call : calls[t]) {
+      summary << " " << call.op << "=" << call.took.count() << "ms/"
+              << (call.code ? std::string(kvstore::to_string(*call.code)) : "ok");
+      longest = std::max(longest, call.took);
+      ++n;
+    }
+  }
+  WARN("stalled calls: " << n << ", longest " << longest.count() << " ms" << summary.str());
+  CHECK(n >= 2 * kThreads);  // calls kept ending while the server stood still
+  for (int t = 0; t < kThreads; ++t) {
+    for (const Call& call : calls[t]) {
+      INFO(call.op << " took " << call.took.count() << " ms: " << call.message);
+      CHECK(call.took <= kBound);
+      REQUIRE(call.code.has_value());  // nothing can succeed on a stopped server
+      CHECK((*call.code == ErrorCode::timeout || *call.code == ErrorCode::unavailable));
+      if (*call.code == ErrorCode::timeout) {
+        // Says what timed out and after how long.
+        const bool says_what = call.message.find("connecting") != std::string::npos ||
+                               call.message.find("reading") != std::string::npos ||
+                               call.message.find("ping") != std::string::npos ||
+                               call.message.find("deadline") != std::string::npos;
+        CHECK(says_what);
+        CHECK(call.message.find(" ms") != std::string::npos);
+      }
+    }
+  }
+  // The same store works again, with no reopen.
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(store->get({"before", "0"}) == Value(0));
+  store->set({"after"}, 1);
+  CHECK(store->cas({"after"}, Value(1), 2));
+  CHECK(store->get({"after"}) == Value(2));
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
 }
