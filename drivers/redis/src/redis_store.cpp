@@ -10,6 +10,7 @@ extern "C" {
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -22,6 +23,7 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include <kvstore/deadline.h>
 #include <kvstore/error.h>
 
 namespace kvstore::redis {
@@ -159,10 +161,13 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// Negative durations become zero; whole seconds and microseconds are split
+// by division, so no value overflows on the way.
 timeval to_timeval(milliseconds ms) {
+  const std::int64_t count = std::max<std::int64_t>(ms.count(), 0);
   timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  tv.tv_sec = static_cast<time_t>(count / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((count % 1000) * 1000);
   return tv;
 }
 
@@ -562,7 +567,7 @@ class RedisStore final : public KvStore {
   // closed by the server (one non-blocking recv).
   Lease acquire(bool check_alive = true) {
     std::unique_lock lock(mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + config_.command_timeout;
+    const auto deadline = deadline_after(config_.command_timeout);
     for (;;) {
       if (!idle_.empty()) {
         ContextPtr context = std::move(idle_.back());
@@ -579,10 +584,8 @@ class RedisStore final : public KvStore {
         lock.unlock();
         return Lease(this, connect_in_slot(), false);
       }
-      if (config_.command_timeout.count() == 0) {
-        available_.wait(lock);
-      } else if (available_.wait_until(lock, deadline) == std::cv_status::timeout &&
-                 idle_.empty() && open_ >= config_.pool_size) {
+      if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= config_.pool_size) {
         throw Error(ErrorCode::timeout,
                     "no pooled connection became free within " + ms_text(config_.command_timeout) +
                         " (pool_size=" + std::to_string(config_.pool_size) + ")",
@@ -625,22 +628,18 @@ class RedisStore final : public KvStore {
     }
   }
 
+  // Both timeouts are at least 1ms (checked at parse), so every connect and
+  // every socket read or write is bounded.
   ContextPtr connect() {
-    redisContext* raw = nullptr;
-    const bool bounded = config_.connect_timeout.count() > 0;
     const timeval connect_tv = to_timeval(config_.connect_timeout);
     const auto start = std::chrono::steady_clock::now();
-    if (config_.unix_socket) {
-      raw = bounded ? redisConnectUnixWithTimeout(config_.socket_path.c_str(), connect_tv)
-                    : redisConnectUnix(config_.socket_path.c_str());
-    } else {
-      raw = bounded ? redisConnectWithTimeout(config_.host.c_str(), config_.port, connect_tv)
-                    : redisConnect(config_.host.c_str(), config_.port);
-    }
+    redisContext* raw =
+        config_.unix_socket
+            ? redisConnectUnixWithTimeout(config_.socket_path.c_str(), connect_tv)
+            : redisConnectWithTimeout(config_.host.c_str(), config_.port, connect_tv);
     if (raw == nullptr) fail(ErrorCode::internal, "out of memory creating a Redis connection");
     ContextPtr context(raw);
     if (context->err != 0) fail_connect(*context, std::chrono::steady_clock::now() - start);
-    // The command timeout bounds every read and write from now on (0: none).
     if (redisSetTimeout(context.get(), to_timeval(config_.command_timeout)) != REDIS_OK) {
       throw Error(ErrorCode::unavailable,
                   "cannot set the socket timeouts of a connection to " + config_.redacted_url +

@@ -758,3 +758,50 @@ TEST_CASE("redis: a connect that gets no answer is a timeout that says so", "[re
   CHECK(elapsed >= 250);
   CHECK(elapsed < 2000);
 }
+
+TEST_CASE("redis: duration parameters have ranges, checked before any I/O", "[redis][url]") {
+  // Nothing listens here: a parameter error must come before any connect.
+  const std::string nowhere =
+      "redis://127.0.0.1:" + std::to_string(test_support::unused_loopback_port()) + "/0?";
+  for (const char* bad :
+       {"command_timeout=99999999999h", "connect_timeout=99999999999h", "command_timeout=2h",
+        "connect_timeout=3601s", "command_timeout=0", "connect_timeout=0"}) {
+    kvstore::Error e = error_of([&] { kvstore::open(nowhere + bad); });
+    INFO(bad << ": " << e.what());
+    CHECK(e.code() == ErrorCode::invalid_argument);
+    CHECK_FALSE(e.retryable());
+  }
+  // The bounds themselves are accepted.
+  auto store = kvstore::open(
+      url_with("connect_timeout=1h&command_timeout=1h&prefix=" + unique_prefix("bounds")));
+  store->set({"k"}, 1);
+  CHECK(store->get({"k"}) == Value(1));
+  store->remove({"k"});
+}
+
+TEST_CASE("redis: a TTL of kMaxTtl is stored exactly", "[redis][ttl]") {
+  const std::string prefix = unique_prefix("maxttl");
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  Raw raw;
+  const std::string tag = tag_of(prefix);
+  const std::string encoded = kvstore::encode_key({"far"});
+  Reply time = raw.command({"TIME"});
+  REQUIRE(time->type == REDIS_REPLY_ARRAY);
+  const long long before_ms =
+      std::stoll(time->element[0]->str) * 1000 + std::stoll(time->element[1]->str) / 1000;
+  store->set({"far"}, "f", {kvstore::kMaxTtl});
+  const long long max_ms = kvstore::kMaxTtl.count();
+  const long long pttl = raw.integer({"PTTL", tag + ":v:" + encoded});
+  CHECK(pttl <= max_ms);
+  CHECK(pttl > max_ms - 5000);
+  // The expiry set's score is the server's now plus the TTL, to the millisecond.
+  Reply score = raw.command({"ZSCORE", tag + ":x", encoded});
+  REQUIRE(score->type == REDIS_REPLY_STRING);
+  const long long expires_ms = std::stoll(std::string(score->str, score->len));
+  CHECK(expires_ms >= before_ms + max_ms);
+  CHECK(expires_ms < before_ms + max_ms + 5000);
+  CHECK(store->get({"far"}) == Value("f"));
+  CHECK(store->cas({"far"}, Value("f"), Value("g"), {kvstore::kMaxTtl}));
+  CHECK(store->get({"far"}) == Value("g"));
+  store->remove({"far"});
+}
