@@ -38,6 +38,7 @@ struct DurationRange {
   milliseconds min, max;
 };
 constexpr DurationRange kBusyTimeoutRange{0ms, 1h};
+constexpr DurationRange kPoolTimeoutRange{1ms, 1h};
 constexpr DurationRange kSweepIntervalRange{0ms, 1h};
 
 std::int64_t now_ms() {
@@ -396,7 +397,10 @@ class SqliteStore final : public KvStore {
 
   // Connections are handed to waiting callers first come, first served: with
   // one connection (an in-memory database) a caller that releases and
-  // immediately asks again must not starve the others.
+  // immediately asks again must not starve the others. A caller waits at
+  // most pool_timeout, like the server drivers' callers, so a pool held busy
+  // (long writes waiting on another process's lock) gives a timeout, not a
+  // hang.
   Lease acquire() {
     std::unique_lock lock(pool_mutex_);
     if (waiters_.empty() && !idle_.empty()) {
@@ -411,7 +415,17 @@ class SqliteStore final : public KvStore {
     }
     Waiter waiter;
     waiters_.push_back(&waiter);
-    waiter.ready.wait(lock, [&] { return waiter.connection || waiter.may_connect; });
+    if (!waiter.ready.wait_until(lock, deadline_after(options_.pool_timeout),
+                                 [&] { return waiter.connection || waiter.may_connect; })) {
+      // Nothing was handed to this waiter (the predicate is checked under
+      // the lock), so leaving the queue loses no connection.
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
+      throw Error(ErrorCode::timeout,
+                  "no pooled connection to " + where_ +
+                      " became free within pool_timeout=" + format_duration(options_.pool_timeout) +
+                      " (pool_size=" + std::to_string(max_connections_) + ", all busy)",
+                  kDriver, true);
+    }
     if (waiter.connection) return Lease(*this, std::move(waiter.connection));
     lock.unlock();
     return Lease(*this, connect_counted());
@@ -651,6 +665,7 @@ std::unique_ptr<KvStore> create(const Options& given) {
                 kDriver, false);
   }
   check_range("busy_timeout", options.busy_timeout, kBusyTimeoutRange);
+  check_range("pool_timeout", options.pool_timeout, kPoolTimeoutRange);
   check_range("sweep_interval", options.sweep_interval, kSweepIntervalRange);
   auto store = std::make_unique<SqliteStore>(options, memory);
   store->start();
@@ -691,6 +706,10 @@ void take_params(Url& url, Options& options) {
     options.pool_size = static_cast<std::size_t>(*pool);
   }
   if (auto mmap = url.take_size("mmap_size")) options.mmap_size = *mmap;
+  if (auto timeout =
+          url.take_duration("pool_timeout", kPoolTimeoutRange.min, kPoolTimeoutRange.max)) {
+    options.pool_timeout = *timeout;
+  }
   if (auto interval =
           url.take_duration("sweep_interval", kSweepIntervalRange.min, kSweepIntervalRange.max)) {
     options.sweep_interval = *interval;

@@ -14,6 +14,8 @@
 //                              is normal with WAL and full otherwise
 //   pool_size=8                most connections (concurrent callers) per store;
 //                              an in-memory database always has one
+//   pool_timeout=10s           how long a caller waits for a free connection
+//                              before failing with ErrorCode::timeout (1ms to 1h)
 //   mmap_size=0                bytes of the file each connection reads through
 //                              mmap (e.g. 256MiB); 0 reads with pread() (files only)
 //   sweep_interval=1s          how often a write also deletes expired rows; 0: never
@@ -57,6 +59,7 @@ struct Options {
   std::optional<std::string> journal_mode;       // files only; std::nullopt: "wal"
   std::optional<std::string> synchronous;        // files only; std::nullopt: see above
   std::size_t pool_size = 8;
+  std::chrono::milliseconds pool_timeout{10000};  // 1ms to 1h: wait for a free connection
   std::size_t mmap_size = 0;  // files only: PRAGMA mmap_size; 0 reads with pread()
   std::chrono::milliseconds sweep_interval{1000};  // 0 to 1h; zero: never sweep
   std::size_t sweep_batch = 256;
