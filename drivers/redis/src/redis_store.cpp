@@ -10,6 +10,7 @@ extern "C" {
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -22,6 +23,7 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include <kvstore/deadline.h>
 #include <kvstore/error.h>
 
 namespace kvstore::redis {
@@ -159,11 +161,65 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// Negative durations become zero; whole seconds and microseconds are split
+// by division, so no value overflows on the way.
 timeval to_timeval(milliseconds ms) {
+  const std::int64_t count = std::max<std::int64_t>(ms.count(), 0);
   timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  tv.tv_sec = static_cast<time_t>(count / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((count % 1000) * 1000);
   return tv;
+}
+
+std::string ms_text(milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+// hiredis puts strerror(errno) into errstr (sometimes after "prefix: "), and
+// errno itself may have been overwritten by the time it returns, so the
+// error number is recovered from the text. 0 if it is not one of these.
+int errno_of(const char* errstr) {
+  const std::string_view text(errstr);
+  for (int e :
+       {EAGAIN, ETIMEDOUT, ECONNREFUSED, ECONNRESET, ECONNABORTED, EPIPE, EHOSTUNREACH, EHOSTDOWN,
+        ENETUNREACH, ENETDOWN, ENOENT, ENOTDIR, EACCES, EPERM, EADDRNOTAVAIL, EINTR}) {
+    const std::string name = std::strerror(e);
+    if (text == name || text.ends_with(": " + name)) return e;
+  }
+  return 0;
+}
+
+// What an error number means for a connection, in words a reader of a log
+// can act on; strerror's text only for numbers no connection expects.
+std::string describe_errno(int e) {
+  switch (e) {
+    case ECONNREFUSED:
+      return "connection refused (is Redis running there?)";
+    case ECONNRESET:
+      return "the server reset the connection";
+    case EPIPE:
+      return "the server closed the connection";
+    case ECONNABORTED:
+      return "the connection was aborted";
+    case ETIMEDOUT:
+      return "the network stopped answering (TCP timed out)";
+    case EHOSTUNREACH:
+    case EHOSTDOWN:
+      return "no route to the host";
+    case ENETUNREACH:
+    case ENETDOWN:
+      return "the network is unreachable";
+    case ENOENT:
+    case ENOTDIR:
+      return "no socket exists at that path";
+    case EACCES:
+    case EPERM:
+      return "permission denied";
+    case EADDRNOTAVAIL:
+      return "no local address or port is free for a new connection";
+    case 0:
+      return "connection lost";
+    default:
+      return std::string("system error ") + std::to_string(e) + " (" + std::strerror(e) + ")";
+  }
 }
 
 // One command's arguments, pointing into strings the caller keeps alive.
@@ -191,14 +247,53 @@ class Command {
 enum class Transport { timeout, broken };
 
 struct TransportError {
-  Transport kind;
-  std::string what;
+  Transport kind = Transport::broken;
+  std::string what;  // a whole sentence, naming the command and the redacted URL
 };
 
 // Marks `c` broken the way hiredis does, so it is dropped, never reused.
 void set_broken(redisContext* c, int error_number) {
   c->err = REDIS_ERR_IO;
   std::snprintf(c->errstr, sizeof c->errstr, "%s", std::strerror(error_number));
+}
+
+// Where a command was sent and how long each socket read or write may take.
+struct Peer {
+  const std::string& redacted_url;
+  milliseconds timeout;
+};
+
+// Says what happened to `label` (the command, e.g. "GET" or "AUTH") on
+// `peer`: an expired SO_SNDTIMEO/SO_RCVTIMEO shows up as EAGAIN, which
+// strerror would render as "Resource temporarily unavailable".
+TransportError describe_failure(const Peer& peer, std::string_view label, bool sending,
+                                int error_number, int hiredis_error, const char* errstr) {
+  const std::string command(label);
+  if (hiredis_error == REDIS_ERR_IO && error_number == EAGAIN) {
+    return {Transport::timeout, sending
+                                    ? "timed out sending " + command + " to " + peer.redacted_url +
+                                          " after " + ms_text(peer.timeout)
+                                    : "timed out waiting for the reply to " + command + " from " +
+                                          peer.redacted_url + " after " + ms_text(peer.timeout)};
+  }
+  const std::string doing = sending ? "sending " + command : "waiting for the reply to " + command;
+  std::string why;
+  switch (hiredis_error) {
+    case REDIS_ERR_EOF:
+      why = "the server closed the connection";
+      break;
+    case REDIS_ERR_PROTOCOL:
+      why = std::string("the reply is not valid Redis protocol (") + errstr + ")";
+      break;
+    case REDIS_ERR_OOM:
+      why = "out of memory";
+      break;
+    default:
+      why = describe_errno(error_number);
+      break;
+  }
+  return {Transport::broken,
+          "lost the connection to " + peer.redacted_url + " while " + doing + ": " + why};
 }
 
 // Sends `cmd` and reads its reply. nullptr means the connection failed; the
@@ -208,12 +303,14 @@ void set_broken(redisContext* c, int error_number) {
 // hiredis, whose write(2) raises SIGPIPE on a connection the server closed
 // and would kill a process that does not ignore SIGPIPE. hiredis formats it
 // into c->obuf (a public member) and, finding obuf empty, only reads.
-ReplyPtr exchange(redisContext* c, Command& cmd, TransportError& error) {
-  int failure = 0;
+ReplyPtr exchange(redisContext* c, Command& cmd, std::string_view label, const Peer& peer,
+                  TransportError& error) {
   if (redisAppendCommandArgv(c, cmd.argc(), cmd.argv(), cmd.lens()) != REDIS_OK) {
-    error = {Transport::broken, c->errstr};
+    error = {Transport::broken, "cannot send " + std::string(label) + " to " + peer.redacted_url +
+                                    ": out of memory formatting the request"};
     return nullptr;
   }
+  int failure = 0;
   const std::size_t length = sdslen(c->obuf);
   std::size_t sent = 0;
   while (sent < length) {
@@ -232,19 +329,24 @@ ReplyPtr exchange(redisContext* c, Command& cmd, TransportError& error) {
   } else {
     sdsclear(c->obuf);
   }
-  void* reply = nullptr;
   if (failure != 0) {
     set_broken(c, failure);
-  } else if (redisGetReply(c, &reply) != REDIS_OK) {
-    failure = errno;
-    reply = nullptr;
+    error = describe_failure(peer, label, /*sending=*/true,
+                             failure == EWOULDBLOCK ? EAGAIN : failure, REDIS_ERR_IO, c->errstr);
+    return nullptr;
   }
-  if (reply == nullptr) {
-    // An expired SO_SNDTIMEO/SO_RCVTIMEO shows as an I/O error with EAGAIN.
-    bool timed_out = c->err == REDIS_ERR_IO && (failure == EAGAIN || failure == EWOULDBLOCK);
-    error.kind = timed_out ? Transport::timeout : Transport::broken;
-    error.what = c->errstr[0] != '\0' ? c->errstr : "connection lost";
-    if (c->err == 0) set_broken(c, failure != 0 ? failure : EPIPE);
+  void* reply = nullptr;
+  if (redisGetReply(c, &reply) != REDIS_OK || reply == nullptr) {
+    const int saved = errno;
+    int error_number = 0;
+    if (c->err == REDIS_ERR_IO) {
+      error_number = errno_of(c->errstr);
+      if (error_number == 0) error_number = saved;
+      if (error_number == EWOULDBLOCK) error_number = EAGAIN;
+    }
+    error = describe_failure(peer, label, /*sending=*/false, error_number, c->err, c->errstr);
+    if (c->err == 0) set_broken(c, EPIPE);
+    return nullptr;
   }
   return ReplyPtr(static_cast<redisReply*>(reply));
 }
@@ -307,7 +409,7 @@ class RedisStore final : public KvStore {
     const std::string vkey = value_prefix_ + key;
     Command cmd;
     cmd.arg("GET").arg(vkey);
-    ReplyPtr reply = call(cmd, /*idempotent=*/true);
+    ReplyPtr reply = call(cmd, "GET", /*idempotent=*/true);
     if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
     if (reply->type != REDIS_REPLY_STRING) unexpected("GET");
     return std::string(reply->str, reply->len);
@@ -339,7 +441,7 @@ class RedisStore final : public KvStore {
       Command cmd;
       cmd.arg("EVALSHA").arg(list_sha_).arg("2").arg(index_key_).arg(expiry_key_);
       cmd.arg(value_prefix_).arg(begin).arg(end).arg(want).arg(budget);
-      ReplyPtr reply = call(cmd, /*idempotent=*/true, kListScript);
+      ReplyPtr reply = call(cmd, "the list script", /*idempotent=*/true, kListScript);
       if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 1) unexpected("list script");
       for (std::size_t i = 1; i + 1 < reply->elements; i += 2) {
         const redisReply* k = reply->element[i];
@@ -388,27 +490,29 @@ class RedisStore final : public KvStore {
     cmd.arg(key).arg(std::string_view(expect_arg, 1)).arg(expected);
     cmd.arg(desired ? "s" : "d").arg(desired.value_or(std::string_view{})).arg(ttl_text);
     cmd.arg(value_prefix_);
-    ReplyPtr reply = call(cmd, idempotent, kWriteScript);
+    ReplyPtr reply = call(cmd, "the write script", idempotent, kWriteScript);
     if (reply->type != REDIS_REPLY_INTEGER) unexpected("write script");
     return reply->integer == 1;
   }
 
-  // Runs `cmd` on a pooled connection and returns its (non-error) reply. For
-  // an EVALSHA, `script` is its body, sent with EVAL if the server has lost
-  // its script cache (restart, SCRIPT FLUSH); EVAL caches it again.
-  ReplyPtr call(Command& cmd, bool idempotent, std::string_view script = {}) {
+  // Runs `cmd` (`label` in messages) on a pooled connection and returns its
+  // (non-error) reply. For an EVALSHA, `script` is its body, sent with EVAL
+  // if the server has lost its script cache (restart, SCRIPT FLUSH); EVAL
+  // caches it again.
+  ReplyPtr call(Command& cmd, std::string_view label, bool idempotent,
+                std::string_view script = {}) {
     for (int attempt = 0;; ++attempt) {
       // Idempotent calls are retried after a broken reused connection
       // instead; a swap checks the connection first.
       Lease lease = acquire(/*check_alive=*/!idempotent);
       TransportError error;
-      ReplyPtr reply = exchange(lease.get(), cmd, error);
+      ReplyPtr reply = exchange(lease.get(), cmd, label, peer(), error);
       if (reply && reply->type == REDIS_REPLY_ERROR && !script.empty() &&
           starts_with_word(std::string_view(reply->str, reply->len), "NOSCRIPT")) {
         const std::string_view sha(cmd.argv()[1], cmd.lens()[1]);
         cmd.replace(0, "EVAL");
         cmd.replace(1, script);
-        reply = exchange(lease.get(), cmd, error);
+        reply = exchange(lease.get(), cmd, label, peer(), error);
         cmd.replace(0, "EVALSHA");
         cmd.replace(1, sha);
       }
@@ -419,17 +523,12 @@ class RedisStore final : public KvStore {
       const bool reused = lease.reused();
       { Lease dropped = std::move(lease); }  // returns nothing: the context has err set
       if (error.kind == Transport::timeout) {
-        throw Error(ErrorCode::timeout,
-                    "no reply within " + std::to_string(config_.command_timeout.count()) +
-                        "ms from " + config_.redacted_url,
-                    kDriver, true);
+        throw Error(ErrorCode::timeout, error.what, kDriver, true);
       }
       // The server went away: every idle connection probably broke with it.
       drop_idle();
       if (idempotent && reused && attempt == 0) continue;
-      throw Error(ErrorCode::unavailable,
-                  "lost the connection to " + config_.redacted_url + ": " + error.what, kDriver,
-                  true);
+      throw Error(ErrorCode::unavailable, error.what, kDriver, true);
     }
   }
 
@@ -448,15 +547,18 @@ class RedisStore final : public KvStore {
     Command cmd;
     cmd.arg("SCRIPT").arg("LOAD").arg(body);
     TransportError error;
-    ReplyPtr reply = exchange(lease.get(), cmd, error);
-    if (!reply) {
-      throw Error(error.kind == Transport::timeout ? ErrorCode::timeout : ErrorCode::unavailable,
-                  "cannot load scripts on " + config_.redacted_url + ": " + error.what, kDriver,
-                  true);
-    }
+    ReplyPtr reply = exchange(lease.get(), cmd, "SCRIPT LOAD", peer(), error);
+    if (!reply) throw transport_error(error);
     if (reply->type == REDIS_REPLY_ERROR) fail_reply(reply.get());
     if (reply->type != REDIS_REPLY_STRING) unexpected("SCRIPT LOAD");
     return std::string(reply->str, reply->len);
+  }
+
+  Peer peer() const { return {config_.redacted_url, config_.command_timeout}; }
+
+  static Error transport_error(const TransportError& error) {
+    return Error(error.kind == Transport::timeout ? ErrorCode::timeout : ErrorCode::unavailable,
+                 error.what, kDriver, true);
   }
 
   // --- The pool ---------------------------------------------------------
@@ -465,7 +567,7 @@ class RedisStore final : public KvStore {
   // closed by the server (one non-blocking recv).
   Lease acquire(bool check_alive = true) {
     std::unique_lock lock(mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + config_.command_timeout;
+    const auto deadline = deadline_after(config_.command_timeout);
     for (;;) {
       if (!idle_.empty()) {
         ContextPtr context = std::move(idle_.back());
@@ -482,14 +584,11 @@ class RedisStore final : public KvStore {
         lock.unlock();
         return Lease(this, connect_in_slot(), false);
       }
-      if (config_.command_timeout.count() == 0) {
-        available_.wait(lock);
-      } else if (available_.wait_until(lock, deadline) == std::cv_status::timeout &&
-                 idle_.empty() && open_ >= config_.pool_size) {
+      if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= config_.pool_size) {
         throw Error(ErrorCode::timeout,
-                    "no pooled connection became free within " +
-                        std::to_string(config_.command_timeout.count()) +
-                        "ms (pool_size=" + std::to_string(config_.pool_size) + ")",
+                    "no pooled connection became free within " + ms_text(config_.command_timeout) +
+                        " (pool_size=" + std::to_string(config_.pool_size) + ")",
                     kDriver, true);
       }
     }
@@ -529,28 +628,22 @@ class RedisStore final : public KvStore {
     }
   }
 
+  // Both timeouts are at least 1ms (checked at parse), so every connect and
+  // every socket read or write is bounded.
   ContextPtr connect() {
-    redisContext* raw = nullptr;
-    const bool bounded = config_.connect_timeout.count() > 0;
     const timeval connect_tv = to_timeval(config_.connect_timeout);
-    if (config_.unix_socket) {
-      raw = bounded ? redisConnectUnixWithTimeout(config_.socket_path.c_str(), connect_tv)
-                    : redisConnectUnix(config_.socket_path.c_str());
-    } else {
-      raw = bounded ? redisConnectWithTimeout(config_.host.c_str(), config_.port, connect_tv)
-                    : redisConnect(config_.host.c_str(), config_.port);
-    }
+    const auto start = std::chrono::steady_clock::now();
+    redisContext* raw =
+        config_.unix_socket
+            ? redisConnectUnixWithTimeout(config_.socket_path.c_str(), connect_tv)
+            : redisConnectWithTimeout(config_.host.c_str(), config_.port, connect_tv);
     if (raw == nullptr) fail(ErrorCode::internal, "out of memory creating a Redis connection");
     ContextPtr context(raw);
-    if (context->err != 0) {
-      throw Error(ErrorCode::unavailable,
-                  "cannot connect to " + config_.redacted_url + ": " + context->errstr, kDriver,
-                  true);
-    }
-    // The command timeout bounds every read and write from now on (0: none).
+    if (context->err != 0) fail_connect(*context, std::chrono::steady_clock::now() - start);
     if (redisSetTimeout(context.get(), to_timeval(config_.command_timeout)) != REDIS_OK) {
       throw Error(ErrorCode::unavailable,
-                  "cannot set timeouts on " + config_.redacted_url + ": " + context->errstr,
+                  "cannot set the socket timeouts of a connection to " + config_.redacted_url +
+                      ": " + context->errstr,
                   kDriver, true);
     }
     if (!config_.unix_socket) redisEnableKeepAlive(context.get());
@@ -570,22 +663,65 @@ class RedisStore final : public KvStore {
     return context;
   }
 
-  void handshake(redisContext* context, Command& cmd, const char* what) {
-    TransportError error;
-    ReplyPtr reply = exchange(context, cmd, error);
-    if (!reply) {
-      throw Error(error.kind == Transport::timeout ? ErrorCode::timeout : ErrorCode::unavailable,
-                  std::string(what) + " on " + config_.redacted_url + " failed: " + error.what,
+  // A failed connect: a timeout if connect_timeout ran out, else what the
+  // system said, in words (hiredis' errstr is strerror's text).
+  [[noreturn]] void fail_connect(const redisContext& context,
+                                 std::chrono::steady_clock::duration elapsed) const {
+    const std::string& url = config_.redacted_url;
+    const int error_number = context.err == REDIS_ERR_IO ? errno_of(context.errstr) : 0;
+    if (error_number == ETIMEDOUT || error_number == EAGAIN) {
+      const auto waited = std::chrono::duration_cast<milliseconds>(elapsed);
+      throw Error(ErrorCode::timeout,
+                  "timed out connecting to " + url + " after " + ms_text(waited) +
+                      " (connect_timeout=" + ms_text(config_.connect_timeout) + ")",
                   kDriver, true);
     }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      std::string message(reply->str, reply->len);
-      bool retryable = false;
-      ErrorCode code = code_for_reply(message, retryable);
-      // Never echo AUTH's arguments; Redis' own message does not contain them.
-      throw Error(code, std::string(what) + " on " + config_.redacted_url + " refused: " + message,
-                  kDriver, retryable);
+    if (error_number == EACCES || error_number == EPERM) {
+      // A socket file this process may not use: retrying will not help.
+      throw Error(ErrorCode::permission_denied,
+                  "cannot connect to " + url + ": " + describe_errno(error_number), kDriver, false);
     }
+    if (error_number != 0) {
+      throw Error(ErrorCode::unavailable,
+                  "cannot connect to " + url + ": " + describe_errno(error_number), kDriver, true);
+    }
+    // Name resolution (getaddrinfo's own words) and anything else hiredis says.
+    throw Error(ErrorCode::unavailable, "cannot connect to " + url + ": " + context.errstr, kDriver,
+                true);
+  }
+
+  // AUTH or SELECT on a new connection. A refusal is a configuration error
+  // (wrong credentials, a database the server does not have), which no retry
+  // fixes, unless Redis says it is busy or loading.
+  void handshake(redisContext* context, Command& cmd, const char* what) {
+    TransportError error;
+    ReplyPtr reply = exchange(context, cmd, what, peer(), error);
+    if (!reply) throw transport_error(error);
+    if (reply->type != REDIS_REPLY_ERROR) return;
+    const std::string message(reply->str, reply->len);
+    bool retryable = false;
+    ErrorCode code = code_for_reply(message, retryable);
+    std::string why;
+    if (!retryable && std::string_view(what) == "AUTH") {
+      code = ErrorCode::permission_denied;
+      if (message.find("without any password configured") != std::string::npos ||
+          message.find("no password is set") != std::string::npos) {
+        why =
+            "the server has no password set for the default user, so the URL's password is "
+            "wrong; ";
+      }
+    } else if (!retryable && code == ErrorCode::internal) {
+      code = ErrorCode::invalid_argument;
+      if (message.find("out of range") != std::string::npos) {
+        why = "database " + std::to_string(config_.db) +
+              " does not exist on the server (see its 'databases' setting); ";
+      }
+    }
+    // Never echo AUTH's arguments; Redis' own message does not contain them.
+    throw Error(code,
+                std::string(what) + " on " + config_.redacted_url + " refused: " + why +
+                    "Redis replied: " + message,
+                kDriver, retryable);
   }
 
   const Config config_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <kvstore/deadline.h>
 #include <kvstore/error.h>
 
 #include "sql.h"
@@ -27,13 +28,31 @@ namespace kvstore::sqlite {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
 
 constexpr const char* kDriver = "sqlite";
+
+// Each duration option's range, the same for URLs and for Options.
+struct DurationRange {
+  milliseconds min, max;
+};
+constexpr DurationRange kBusyTimeoutRange{0ms, 1h};
+constexpr DurationRange kPoolTimeoutRange{1ms, 1h};
+constexpr DurationRange kSweepIntervalRange{0ms, 1h};
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// `now` (epoch ms) plus `duration`, clamped rather than overflowing: the core
+// bounds TTLs by kMaxTtl and create() the intervals, but an expiry time must
+// never wrap into the past whatever reaches here.
+std::int64_t later_ms(std::int64_t now, milliseconds duration) {
+  using TimePoint = std::chrono::time_point<std::chrono::system_clock, milliseconds>;
+  return saturating_add(TimePoint(milliseconds(now)), duration).time_since_epoch().count();
 }
 
 // Turns a SQLite failure into the kvstore error a caller can act on.
@@ -159,7 +178,7 @@ void bind_key(SQLite::Statement& s, int index, const std::string& key) {
 void bind_expiry(SQLite::Statement& s, int index, std::optional<std::chrono::milliseconds> ttl,
                  std::int64_t now) {
   if (ttl) {
-    s.bind(index, static_cast<std::int64_t>(now + ttl->count()));
+    s.bind(index, later_ms(now, *ttl));
   } else {
     s.bind(index);
   }
@@ -378,7 +397,10 @@ class SqliteStore final : public KvStore {
 
   // Connections are handed to waiting callers first come, first served: with
   // one connection (an in-memory database) a caller that releases and
-  // immediately asks again must not starve the others.
+  // immediately asks again must not starve the others. A caller waits at
+  // most pool_timeout, like the server drivers' callers, so a pool held busy
+  // (long writes waiting on another process's lock) gives a timeout, not a
+  // hang.
   Lease acquire() {
     std::unique_lock lock(pool_mutex_);
     if (waiters_.empty() && !idle_.empty()) {
@@ -393,7 +415,17 @@ class SqliteStore final : public KvStore {
     }
     Waiter waiter;
     waiters_.push_back(&waiter);
-    waiter.ready.wait(lock, [&] { return waiter.connection || waiter.may_connect; });
+    if (!waiter.ready.wait_until(lock, deadline_after(options_.pool_timeout),
+                                 [&] { return waiter.connection || waiter.may_connect; })) {
+      // Nothing was handed to this waiter (the predicate is checked under
+      // the lock), so leaving the queue loses no connection.
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
+      throw Error(ErrorCode::timeout,
+                  "no pooled connection to " + where_ +
+                      " became free within pool_timeout=" + format_duration(options_.pool_timeout) +
+                      " (pool_size=" + std::to_string(max_connections_) + ", all busy)",
+                  kDriver, true);
+    }
     if (waiter.connection) return Lease(*this, std::move(waiter.connection));
     lock.unlock();
     return Lease(*this, connect_counted());
@@ -531,7 +563,7 @@ class SqliteStore final : public KvStore {
     if (options_.sweep_interval.count() <= 0) return;
     std::int64_t due = next_sweep_.load(std::memory_order_relaxed);
     if (now < due) return;
-    if (!next_sweep_.compare_exchange_strong(due, now + options_.sweep_interval.count())) return;
+    if (!next_sweep_.compare_exchange_strong(due, later_ms(now, options_.sweep_interval))) return;
     try {
       SQLite::Statement& s = c.statement(sql_, kSweep);
       Reset reset(s);
@@ -583,6 +615,15 @@ std::string checked_choice(const std::string& name, std::string value,
 
 void take_params(Url& url, Options& options);
 
+void check_range(const char* name, milliseconds value, DurationRange range) {
+  if (value < range.min || value > range.max) {
+    throw Error(ErrorCode::invalid_argument,
+                std::string(name) + " must be from " + format_duration(range.min) + " to " +
+                    format_duration(range.max) + " (got " + std::to_string(value.count()) + "ms)",
+                kDriver, false);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<KvStore> create(const Options& given) {
@@ -592,6 +633,13 @@ std::unique_ptr<KvStore> create(const Options& given) {
     throw Error(ErrorCode::invalid_argument,
                 "a sqlite URL needs a file path (sqlite:data/kv.db, sqlite:/abs/kv.db) or "
                 "\":memory:\" (sqlite::memory:)",
+                kDriver, false);
+  }
+  // SQLite takes C strings: it would open the name cut at the NUL (creating
+  // that file) and report errors about it. The path is not echoed, since it
+  // cannot be printed faithfully.
+  if (options.path.find('\0') != std::string::npos) {
+    throw Error(ErrorCode::invalid_argument, "the database path contains NUL (a %00 in the URL)",
                 kDriver, false);
   }
   if (!detail::valid_table_name(options.table)) {
@@ -616,9 +664,9 @@ std::unique_ptr<KvStore> create(const Options& given) {
     throw Error(ErrorCode::invalid_argument, "pool_size and sweep_batch must be at least 1",
                 kDriver, false);
   }
-  if (options.busy_timeout.count() < 0 || options.busy_timeout.count() > INT32_MAX) {
-    throw Error(ErrorCode::invalid_argument, "busy_timeout is out of range", kDriver, false);
-  }
+  check_range("busy_timeout", options.busy_timeout, kBusyTimeoutRange);
+  check_range("pool_timeout", options.pool_timeout, kPoolTimeoutRange);
+  check_range("sweep_interval", options.sweep_interval, kSweepIntervalRange);
   auto store = std::make_unique<SqliteStore>(options, memory);
   store->start();
   return store;
@@ -648,14 +696,24 @@ namespace {
 
 void take_params(Url& url, Options& options) {
   if (auto table = url.take("table")) options.table = *table;
-  if (auto timeout = url.take_duration("busy_timeout", std::chrono::milliseconds(0), std::chrono::hours(1))) options.busy_timeout = *timeout;
+  if (auto timeout =
+          url.take_duration("busy_timeout", kBusyTimeoutRange.min, kBusyTimeoutRange.max)) {
+    options.busy_timeout = *timeout;
+  }
   options.journal_mode = url.take("journal_mode");
   options.synchronous = url.take("synchronous");
   if (auto pool = url.take_int("pool_size", 1, 1024)) {
     options.pool_size = static_cast<std::size_t>(*pool);
   }
   if (auto mmap = url.take_size("mmap_size")) options.mmap_size = *mmap;
-  if (auto interval = url.take_duration("sweep_interval", std::chrono::milliseconds(0), std::chrono::hours(1))) options.sweep_interval = *interval;
+  if (auto timeout =
+          url.take_duration("pool_timeout", kPoolTimeoutRange.min, kPoolTimeoutRange.max)) {
+    options.pool_timeout = *timeout;
+  }
+  if (auto interval =
+          url.take_duration("sweep_interval", kSweepIntervalRange.min, kSweepIntervalRange.max)) {
+    options.sweep_interval = *interval;
+  }
   if (auto batch = url.take_int("sweep_batch", 1, 1000000)) {
     options.sweep_batch = static_cast<std::size_t>(*batch);
   }

@@ -4,8 +4,10 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +15,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -92,8 +96,8 @@ class Raw {
   }
   Reply command(const std::vector<std::string>& args) {
     Argv argv(args);
-    Reply reply(static_cast<redisReply*>(redisCommandArgv(
-        context_.get(), argv.count(), argv.pointers.data(), argv.lengths.data())));
+    Reply reply(static_cast<redisReply*>(
+        redisCommandArgv(context_.get(), argv.count(), argv.pointers.data(), argv.lengths.data())));
     REQUIRE(reply);
     return reply;
   }
@@ -143,6 +147,108 @@ ErrorCode error_code_of(F&& call) {
   }
   FAIL("no kvstore::Error thrown");
   return ErrorCode::internal;
+}
+
+// The kvstore::Error `call` throws; fails the test if it throws none.
+template <class F>
+kvstore::Error error_of(F&& call) {
+  try {
+    call();
+  } catch (const kvstore::Error& e) {
+    CHECK(e.driver() == "redis");
+    return e;
+  }
+  FAIL("no kvstore::Error thrown");
+  throw std::logic_error("unreachable");
+}
+
+long long ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+// A Redis server of the test's own, on a free loopback port, in a temporary
+// directory: the shared server must not be stopped, paused or reconfigured by
+// tests that run next to others. Its default user has no password; the ACL
+// user kvstore:kvstore exists as on the shared server. Stopped (by the pid it
+// recorded) and removed when the object goes.
+class OwnRedis {
+ public:
+  OwnRedis() {
+    char pattern[] = "/tmp/kv-redis-own.XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    dir_ = pattern;
+    port_ = test_support::unused_loopback_port();
+    const std::string command = "redis-server --port " + std::to_string(port_) +
+                                " --bind 127.0.0.1 --save '' --appendonly no --daemonize yes"
+                                " --pidfile " +
+                                dir_ + "/redis.pid --dir " + dir_ + " --logfile " + dir_ +
+                                "/redis.log --user kvstore on '>kvstore' '~*' '&*' '+@all'";
+    REQUIRE(std::system(command.c_str()) == 0);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pid_ == 0) {
+        std::ifstream file(dir_ + "/redis.pid");
+        if (!(file >> pid_)) pid_ = 0;
+      }
+      if (pid_ != 0 && ping()) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL("redis-server on port " << port_ << " did not start; see " << dir_ << "/redis.log");
+  }
+  ~OwnRedis() { stop(); }
+  OwnRedis(const OwnRedis&) = delete;
+  OwnRedis& operator=(const OwnRedis&) = delete;
+
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  void pause() { REQUIRE(::kill(pid_, SIGSTOP) == 0); }
+  void resume() { REQUIRE(::kill(pid_, SIGCONT) == 0); }
+  // SIGTERM and wait until the process is gone, so the port refuses.
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGCONT);
+      ::kill(pid_, SIGTERM);
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (::kill(pid_, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+      }
+      pid_ = 0;
+    }
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      dir_.clear();
+    }
+  }
+  // One command as the default user (no password); the reply's type.
+  int command(const std::vector<std::string>& args) {
+    std::unique_ptr<redisContext, ContextDeleter> c(redisConnect("127.0.0.1", port_));
+    REQUIRE(c);
+    REQUIRE(c->err == 0);
+    Argv argv(args);
+    Reply reply(static_cast<redisReply*>(
+        redisCommandArgv(c.get(), argv.count(), argv.pointers.data(), argv.lengths.data())));
+    REQUIRE(reply);
+    return reply->type;
+  }
+
+ private:
+  bool ping() {
+    std::unique_ptr<redisContext, ContextDeleter> c(
+        redisConnectWithTimeout("127.0.0.1", port_, timeval{0, 200000}));
+    if (!c || c->err != 0) return false;
+    Reply reply(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
+    return reply && reply->type == REDIS_REPLY_STATUS;
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = 0;
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
 }
 
 }  // namespace
@@ -507,4 +613,195 @@ TEST_CASE("redis: the same store keeps working across a server restart",
   services("start");
   store->set({"after"}, 7);
   CHECK(store->get({"after"}) == Value(7));
+}
+
+TEST_CASE("redis: configuration errors are never retryable", "[redis][url][errors]") {
+  kvstore::Url url = kvstore::Url::parse(base_url());
+  const std::string host = url.host() + ":" + std::to_string(url.port().value_or(6379));
+  // The server has databases 0..15: 16 is a wrong URL, not a passing outage.
+  kvstore::Error db = error_of([&] { kvstore::open("redis://kvstore:kvstore@" + host + "/16"); });
+  INFO(db.what());
+  CHECK(db.code() == ErrorCode::invalid_argument);
+  CHECK_FALSE(db.retryable());
+  CHECK(contains(db.what(), "database 16 does not exist"));
+  CHECK(contains(db.what(), "DB index is out of range"));
+
+  OwnRedis own;
+  // A password for a default user that has none.
+  kvstore::Error unneeded =
+      error_of([&] { kvstore::open("redis://:sEcReT-pw@" + own.host() + "/0"); });
+  INFO(unneeded.what());
+  CHECK(unneeded.code() == ErrorCode::permission_denied);
+  CHECK_FALSE(unneeded.retryable());
+  CHECK(contains(unneeded.what(), "no password set for the default user"));
+  CHECK_FALSE(contains(unneeded.what(), "sEcReT-pw"));
+  // WRONGPASS: a user that exists with another password, or does not exist.
+  for (const char* credentials : {"kvstore:wRoNg-pw", "nobody:wRoNg-pw"}) {
+    kvstore::Error wrong =
+        error_of([&] { kvstore::open(std::string("redis://") + credentials + "@" + own.host()); });
+    INFO(wrong.what());
+    CHECK(wrong.code() == ErrorCode::permission_denied);
+    CHECK_FALSE(wrong.retryable());
+    CHECK(contains(wrong.what(), "WRONGPASS"));
+    CHECK_FALSE(contains(wrong.what(), "wRoNg-pw"));
+  }
+  // NOAUTH: no password where the server wants one, refused at SELECT (a
+  // handshake) and at SCRIPT LOAD (the first command of db 0).
+  REQUIRE(own.command({"CONFIG", "SET", "requirepass", "nEeDeD-pw"}) == REDIS_REPLY_STATUS);
+  for (const char* path : {"/1", "/0"}) {
+    kvstore::Error noauth = error_of([&] { kvstore::open("redis://" + own.host() + path); });
+    INFO(noauth.what());
+    CHECK(noauth.code() == ErrorCode::permission_denied);
+    CHECK_FALSE(noauth.retryable());
+    CHECK(contains(noauth.what(), "NOAUTH"));
+  }
+  auto works =
+      kvstore::open("redis://:nEeDeD-pw@" + own.host() + "/1?prefix=" + unique_prefix("auth"));
+  works->set({"k"}, 1);
+  CHECK(works->get({"k"}) == Value(1));
+}
+
+TEST_CASE("redis: a stopped server's errors say what happened", "[redis][errors]") {
+  OwnRedis own;
+  const std::string url =
+      "redis://kvstore:kvstore@" + own.host() +
+      "/0?connect_timeout=300ms&command_timeout=300ms&pool_size=1&prefix=" + unique_prefix("stop");
+  const std::string redacted = kvstore::Url::parse(url).redacted();
+  REQUIRE(contains(redacted, "redis://kvstore:***@" + own.host() + "/0?"));
+  auto store = kvstore::open(url);
+  store->set({"k"}, 1);
+
+  own.pause();  // SIGSTOP: connections are accepted by the kernel, never answered
+  auto start = std::chrono::steady_clock::now();
+  kvstore::Error get = error_of([&] { store->get({"k"}); });
+  const long long get_ms = ms_since(start);
+  INFO(get.what());
+  WARN("GET on a stopped server: " << get.what() << " after " << get_ms << " ms");
+  CHECK(get.code() == ErrorCode::timeout);
+  CHECK(get.retryable());
+  CHECK(contains(get.what(),
+                 "timed out waiting for the reply to GET from " + redacted + " after 300 ms"));
+  CHECK(get_ms >= 250);
+  CHECK(get_ms < 2000);
+  // The timed-out connection was dropped: the next call connects anew, and
+  // its AUTH gets no reply.
+  start = std::chrono::steady_clock::now();
+  kvstore::Error auth = error_of([&] { store->set({"k"}, 2); });
+  const long long auth_ms = ms_since(start);
+  INFO(auth.what());
+  WARN("a new connection to a stopped server: " << auth.what() << " after " << auth_ms << " ms");
+  CHECK(auth.code() == ErrorCode::timeout);
+  CHECK(auth.retryable());
+  CHECK(contains(auth.what(),
+                 "timed out waiting for the reply to AUTH from " + redacted + " after 300 ms"));
+  CHECK(auth_ms < 2000);
+  const std::string plain =
+      "redis://" + own.host() + "/0?connect_timeout=300ms&command_timeout=300ms";
+  kvstore::Error load = error_of([&] { kvstore::open(plain); });
+  INFO(load.what());
+  CHECK(load.code() == ErrorCode::timeout);
+  CHECK(contains(load.what(),
+                 "timed out waiting for the reply to SCRIPT LOAD from " + plain + " after 300 ms"));
+  for (const kvstore::Error* e : {&get, &auth, &load}) {
+    CHECK_FALSE(contains(e->what(), "Resource temporarily unavailable"));
+    CHECK_FALSE(contains(e->what(), "kvstore:kvstore"));
+  }
+
+  own.resume();
+  CHECK(store->get({"k"}) == Value(1));
+
+  own.stop();  // now nothing listens: a reused connection breaks, a new one is refused
+  kvstore::Error refused = error_of([&] { store->get({"k"}); });
+  INFO(refused.what());
+  CHECK(refused.code() == ErrorCode::unavailable);
+  CHECK(refused.retryable());
+  CHECK(contains(refused.what(), "cannot connect to " + redacted + ": connection refused"));
+  CHECK_FALSE(contains(refused.what(), "Connection refused"));
+}
+
+TEST_CASE("redis: a connect that gets no answer is a timeout that says so", "[redis][errors]") {
+  // A listener whose accept queue is full: Linux drops further SYNs, so a
+  // connect gets no answer at all, as from a host that is down.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd, 0) == 0);
+  socklen_t size = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 3; ++i) {
+    int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    REQUIRE(filler >= 0);
+    ::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    fillers.push_back(filler);
+  }
+  std::this_thread::sleep_for(50ms);
+  const std::string host = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  const std::string url = "redis://:sEcReT@" + host + "/0?connect_timeout=300ms";
+  auto start = std::chrono::steady_clock::now();
+  kvstore::Error e = error_of([&] { kvstore::open(url); });
+  const long long elapsed = ms_since(start);
+  for (int filler : fillers) ::close(filler);
+  ::close(fd);
+  INFO(e.what());
+  WARN("unanswered connect: " << e.what() << " (measured " << elapsed << " ms)");
+  CHECK(e.code() == ErrorCode::timeout);
+  CHECK(e.retryable());
+  CHECK(contains(e.what(),
+                 "timed out connecting to " + kvstore::Url::parse(url).redacted() + " after "));
+  CHECK(contains(e.what(), "connect_timeout=300 ms"));
+  CHECK_FALSE(contains(e.what(), "sEcReT"));
+  CHECK_FALSE(contains(e.what(), "Connection timed out"));
+  CHECK(elapsed >= 250);
+  CHECK(elapsed < 2000);
+}
+
+TEST_CASE("redis: duration parameters have ranges, checked before any I/O", "[redis][url]") {
+  // Nothing listens here: a parameter error must come before any connect.
+  const std::string nowhere =
+      "redis://127.0.0.1:" + std::to_string(test_support::unused_loopback_port()) + "/0?";
+  for (const char* bad :
+       {"command_timeout=99999999999h", "connect_timeout=99999999999h", "command_timeout=2h",
+        "connect_timeout=3601s", "command_timeout=0", "connect_timeout=0"}) {
+    kvstore::Error e = error_of([&] { kvstore::open(nowhere + bad); });
+    INFO(bad << ": " << e.what());
+    CHECK(e.code() == ErrorCode::invalid_argument);
+    CHECK_FALSE(e.retryable());
+  }
+  // The bounds themselves are accepted.
+  auto store = kvstore::open(
+      url_with("connect_timeout=1h&command_timeout=1h&prefix=" + unique_prefix("bounds")));
+  store->set({"k"}, 1);
+  CHECK(store->get({"k"}) == Value(1));
+  store->remove({"k"});
+}
+
+TEST_CASE("redis: a TTL of kMaxTtl is stored exactly", "[redis][ttl]") {
+  const std::string prefix = unique_prefix("maxttl");
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  Raw raw;
+  const std::string tag = tag_of(prefix);
+  const std::string encoded = kvstore::encode_key({"far"});
+  Reply time = raw.command({"TIME"});
+  REQUIRE(time->type == REDIS_REPLY_ARRAY);
+  const long long before_ms =
+      std::stoll(time->element[0]->str) * 1000 + std::stoll(time->element[1]->str) / 1000;
+  store->set({"far"}, "f", {kvstore::kMaxTtl});
+  const long long max_ms = kvstore::kMaxTtl.count();
+  const long long pttl = raw.integer({"PTTL", tag + ":v:" + encoded});
+  CHECK(pttl <= max_ms);
+  CHECK(pttl > max_ms - 5000);
+  // The expiry set's score is the server's now plus the TTL, to the millisecond.
+  Reply score = raw.command({"ZSCORE", tag + ":x", encoded});
+  REQUIRE(score->type == REDIS_REPLY_STRING);
+  const long long expires_ms = std::stoll(std::string(score->str, score->len));
+  CHECK(expires_ms >= before_ms + max_ms);
+  CHECK(expires_ms < before_ms + max_ms + 5000);
+  CHECK(store->get({"far"}) == Value("f"));
+  CHECK(store->cas({"far"}, Value("f"), Value("g"), {kvstore::kMaxTtl}));
+  CHECK(store->get({"far"}) == Value("g"));
+  store->remove({"far"});
 }

@@ -478,3 +478,143 @@ TEST_CASE("sqlite: many threads on two handles never see a lock error", "[sqlite
   CHECK(errors == 0);
   CHECK(operations > 100);
 }
+
+TEST_CASE("sqlite: a path containing NUL is invalid_argument, before any I/O", "[sqlite][url]") {
+  TempDir dir;
+  std::string message;
+  for (const std::string& url : {std::string("sqlite:%00"), "sqlite:" + dir.file("a%00b.db"),
+                                 "sqlite:" + dir.file("c.db%00")}) {
+    INFO(url);
+    CHECK(error_of([&] { kvstore::open(url); }, &message) == ErrorCode::invalid_argument);
+    CHECK(message.find("path contains NUL") != std::string::npos);
+    CHECK(message.find('\0') == std::string::npos);
+  }
+  kvstore::sqlite::Options options;
+  options.path = dir.file("d") + std::string(1, '\0') + ".db";
+  CHECK(error_of([&] { kvstore::sqlite::create(options); }, &message) ==
+        ErrorCode::invalid_argument);
+  CHECK(message.find("path contains NUL") != std::string::npos);
+  // Nothing was created under the name before the NUL either.
+  CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("sqlite: duration options have ranges, in URLs and in Options", "[sqlite][url]") {
+  TempDir dir;
+  const std::string file = "sqlite:" + dir.file("ranges.db");
+  for (const char* bad : {"busy_timeout=2h", "busy_timeout=99999999999h", "sweep_interval=3601s",
+                          "sweep_interval=99999999999h", "pool_timeout=0", "pool_timeout=2h",
+                          "pool_timeout=99999999999h"}) {
+    INFO(bad);
+    CHECK(error_of([&] { kvstore::open(file + "?" + bad); }) == ErrorCode::invalid_argument);
+  }
+  CHECK_FALSE(fs::exists(dir.file("ranges.db")));
+  // The bounds themselves are accepted.
+  auto store =
+      kvstore::open(file + "?busy_timeout=1h&sweep_interval=1h&pool_timeout=1h&table=upper");
+  store->set({"k"}, 1, {1s});
+  CHECK(store->get({"k"}) == Value(1));
+  kvstore::open(file + "?busy_timeout=0&sweep_interval=0&pool_timeout=1ms&table=lower")
+      ->set({"k"}, 1, {1s});
+
+  // Options have the URL's ranges: an unbounded sweep_interval would overflow
+  // the next sweep's time (now + interval) on the first write.
+  using ms = std::chrono::milliseconds;
+  auto with = [&](auto change) {
+    kvstore::sqlite::Options options;
+    options.path = dir.file("options.db");
+    change(options);
+    return options;
+  };
+  for (const kvstore::sqlite::Options& options :
+       {with([](auto& o) { o.sweep_interval = ms::max(); }),
+        with([](auto& o) { o.sweep_interval = ms(-1); }),
+        with([](auto& o) { o.sweep_interval = 1h + 1ms; }),
+        with([](auto& o) { o.busy_timeout = 1h + 1ms; }),
+        with([](auto& o) { o.busy_timeout = ms(-1); }),
+        with([](auto& o) { o.pool_timeout = ms(0); }),
+        with([](auto& o) { o.pool_timeout = ms::max(); })}) {
+    INFO(options.sweep_interval.count()
+         << " " << options.busy_timeout.count() << " " << options.pool_timeout.count());
+    CHECK(error_of([&] { kvstore::sqlite::create(options)->set({"k"}, 1, {1s}); }) ==
+          ErrorCode::invalid_argument);
+  }
+  CHECK_FALSE(fs::exists(dir.file("options.db")));
+}
+
+TEST_CASE("sqlite: a TTL of kMaxTtl is stored as now + kMaxTtl", "[sqlite][ttl]") {
+  TempDir dir;
+  const std::string path = dir.file("maxttl.db");
+  auto store = kvstore::open("sqlite:" + path);
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = now_ms();
+  store->set({"far"}, "f", {kvstore::kMaxTtl});
+  CHECK(store->cas({"cas"}, std::nullopt, 1, {kvstore::kMaxTtl}));
+  const std::int64_t after = now_ms();
+  SQLite::Database db(path);
+  SQLite::Statement rows(db, "SELECT expires_at FROM kvstore ORDER BY k");
+  int count = 0;
+  while (rows.executeStep()) {
+    const std::int64_t expires_at = rows.getColumn(0).getInt64();
+    CHECK(expires_at >= before + kvstore::kMaxTtl.count());
+    CHECK(expires_at <= after + kvstore::kMaxTtl.count());
+    ++count;
+  }
+  CHECK(count == 2);
+  CHECK(store->get({"far"}) == Value("f"));
+  CHECK(store->get({"cas"}) == Value(1));
+}
+
+TEST_CASE("sqlite: a caller finding every pooled connection busy times out after pool_timeout",
+          "[sqlite][concurrency]") {
+  TempDir dir;
+  const std::string path = dir.file("pool.db");
+  auto store = kvstore::open("sqlite:" + path + "?pool_size=1&busy_timeout=5s&pool_timeout=300ms");
+  store->set({"k"}, 1);
+  // Another connection takes the write lock, so a write through the store's
+  // only connection holds that connection while it waits up to busy_timeout.
+  SQLite::Database other(path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  std::atomic<bool> writer_done{false};
+  std::string writer_error;
+  std::thread writer([&] {
+    try {
+      store->set({"k"}, 2);
+    } catch (const kvstore::Error& e) {
+      writer_error = e.what();
+    }
+    writer_done = true;
+  });
+  std::this_thread::sleep_for(200ms);
+  REQUIRE_FALSE(writer_done);  // it holds the connection, waiting for the lock
+
+  std::string message;
+  kvstore::Error error(ErrorCode::internal, "none");
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    (void)store->get({"k"});
+  } catch (const kvstore::Error& e) {
+    error = e;
+  }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  const bool writer_still_waiting = !writer_done;
+  other.exec("ROLLBACK");
+  writer.join();
+  WARN("full pool: " << error.what() << " after " << waited << " ms");
+  CHECK(error.code() == ErrorCode::timeout);
+  CHECK(error.retryable());
+  CHECK(error.driver() == "sqlite");
+  CHECK(std::string(error.what()).find("pool_size=1") != std::string::npos);
+  CHECK(std::string(error.what()).find("pool_timeout=300ms") != std::string::npos);
+  CHECK(waited >= 290);
+  CHECK(waited < 1500);
+  CHECK(writer_still_waiting);
+  // The writer was not disturbed, and the pool works again.
+  CHECK(writer_error.empty());
+  CHECK(store->get({"k"}) == Value(2));
+}

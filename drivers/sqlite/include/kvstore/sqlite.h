@@ -8,15 +8,18 @@
 //   table=kvstore              table holding the entries: [A-Za-z_][A-Za-z0-9_]*, at
 //                              most 64 bytes, not starting with "sqlite_"
 //   busy_timeout=5s            how long a write waits for another process's lock
-//                              before failing with ErrorCode::timeout
+//                              before failing with ErrorCode::timeout (0 to 1h)
 //   journal_mode=wal           wal, delete, truncate or persist (files only)
 //   synchronous=normal         off, normal, full or extra (files only); the default
 //                              is normal with WAL and full otherwise
 //   pool_size=8                most connections (concurrent callers) per store;
 //                              an in-memory database always has one
+//   pool_timeout=10s           how long a caller waits for a free connection
+//                              before failing with ErrorCode::timeout (1ms to 1h)
 //   mmap_size=0                bytes of the file each connection reads through
 //                              mmap (e.g. 256MiB); 0 reads with pread() (files only)
 //   sweep_interval=1s          how often a write also deletes expired rows; 0: never
+//                              (0 to 1h)
 //   sweep_batch=256            most expired rows one sweep deletes
 //
 // The file and directory of a file URL must be writable. The file, its table
@@ -52,17 +55,19 @@ inline constexpr const char* kMemoryPath = ":memory:";
 struct Options {
   std::string path;  // a file path, or kMemoryPath
   std::string table = "kvstore";
-  std::chrono::milliseconds busy_timeout{5000};
-  std::optional<std::string> journal_mode;  // files only; std::nullopt: "wal"
-  std::optional<std::string> synchronous;   // files only; std::nullopt: see above
+  std::chrono::milliseconds busy_timeout{5000};  // 0 to 1h
+  std::optional<std::string> journal_mode;       // files only; std::nullopt: "wal"
+  std::optional<std::string> synchronous;        // files only; std::nullopt: see above
   std::size_t pool_size = 8;
+  std::chrono::milliseconds pool_timeout{10000};  // 1ms to 1h: wait for a free connection
   std::size_t mmap_size = 0;  // files only: PRAGMA mmap_size; 0 reads with pread()
-  std::chrono::milliseconds sweep_interval{1000};  // zero: never sweep
+  std::chrono::milliseconds sweep_interval{1000};  // 0 to 1h; zero: never sweep
   std::size_t sweep_batch = 256;
 };
 
 // Opens (creating if needed) the store `options` describe. Throws Error:
-// invalid_argument for bad options, unavailable for a path in a missing
+// invalid_argument for bad options (a path containing NUL, a duration out of
+// its range above), unavailable for a path in a missing
 // directory, permission_denied for a read-only file or directory, corrupt for
 // a file that is not a SQLite database or a table that is not a kvstore table.
 std::unique_ptr<KvStore> create(const Options& options);
