@@ -9,14 +9,19 @@
 //   table=NAME              table holding the entries; "schema.table" allowed
 //                           (the schema must exist). Default "kvstore".
 //   pool_size=N             connections kept open at most (1..1024). Default 8.
-//   connect_timeout=D       time allowed to connect; libpq counts whole
-//                           seconds, so D is rounded up (a bare number means
-//                           seconds, as in libpq). Default 10s.
-//   statement_timeout=D     server-side limit per statement; "0" disables. Default 30s.
+//   connect_timeout=D       time allowed to connect (1ms..1h), exact to the
+//                           millisecond across all addresses; a bare number
+//                           means seconds, as in libpq. Default 10s.
+//   command_timeout=D       client-side limit on a call's statements (1ms..1h),
+//                           whatever the server does; then Error(timeout) and
+//                           the connection is closed. Default 10s.
+//   statement_timeout=D     server-side limit per statement (0..1h); "0"
+//                           disables. Default 30s.
 //   pool_timeout=D          how long a call waits for a free pooled
-//                           connection before failing with timeout. Default 10s.
+//                           connection (1ms..1h) before failing with timeout.
+//                           Default 10s.
 //   sweep_interval=D        how often a write also deletes a batch of expired
-//                           rows; "0" disables the sweep. Default 1s.
+//                           rows (0..1h); "0" disables the sweep. Default 1s.
 //   sweep_batch=N           rows deleted per sweep (1..100000). Default 500.
 // Every other libpq connection keyword (sslmode, application_name,
 // keepalives, options, host=/unix/socket/dir, ...) passes through to libpq;
@@ -28,6 +33,11 @@
 // a server that is down surfaces as Error(unavailable) from the first call.
 // TTLs run on the server's clock. See docs/drivers/postgres.md for the
 // schema and how each promise of the contract is kept.
+//
+// Deadlines: once it has a pooled connection or slot, every call ends within
+// about connect_timeout + command_timeout, with Error(timeout) or
+// Error(unavailable) if the server does not answer; a per-store watchdog
+// thread cuts statements that overrun. A write cut that way is not retried.
 //
 // Thread safety: the returned store is shared by all threads; each call
 // borrows one pooled connection for its duration. A connection broken by a
