@@ -19,7 +19,7 @@ find_package_handle_standard_args(MySQLConnectorCpp
   REQUIRED_VARS MySQLConnectorCpp_LIBRARY MySQLConnectorCpp_INCLUDE_DIR)
 
 if(MySQLConnectorCpp_FOUND AND NOT TARGET MySQLConnectorCpp::MySQLConnectorCpp)
-  add_library(MySQLConnectorCpp::MySQLConnectorCpp UNKNOWN IMPORTED)
+  add_library(MySQLConnectorCpp::MySQLConnectorCpp UNKNOWN IMPORTED GLOBAL)
   set_target_properties(MySQLConnectorCpp::MySQLConnectorCpp PROPERTIES
     IMPORTED_LOCATION "${MySQLConnectorCpp_LIBRARY}"
     INTERFACE_INCLUDE_DIRECTORIES "${MySQLConnectorCpp_INCLUDE_DIR}")

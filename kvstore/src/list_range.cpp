@@ -1,4 +1,4 @@
-#include <kvstore/list_range.h>
+#include "list_cursor.h"
 
 #include <algorithm>
 
@@ -7,10 +7,10 @@
 
 namespace kvstore::detail {
 
-ListCursor::ListCursor(KvStore& store, KeyRange range, std::optional<std::size_t> limit,
-                       std::size_t page_size)
+ListCursor::ListCursor(KvStore& store, std::weak_ptr<const void> store_alive, KeyRange range,
+                       std::optional<std::size_t> limit, std::size_t page_size)
     : store_(&store),
-      store_alive_(store.alive_),
+      store_alive_(std::move(store_alive)),
       driver_name_(store.driver_name()),
       range_(std::move(range)),
       remaining_(limit),
@@ -27,12 +27,7 @@ StoredEntry* ListCursor::next() {
       throw Error(ErrorCode::unavailable, "the store this listing came from has been destroyed",
                   driver_name_, false);
     }
-    try {
-      page_ = store_->do_list(range_, want);
-    } catch (const Error& e) {
-      if (!e.driver().empty()) throw;
-      throw Error(e.code(), e.message(), driver_name_, e.retryable());
-    }
+    page_ = store_->list_page(range_, want);
     position_ = 0;
     if (page_.size() > want) page_.resize(want);  // a driver returning extra must not break limits
     if (page_.size() < want) backend_exhausted_ = true;
@@ -44,24 +39,32 @@ StoredEntry* ListCursor::next() {
   return &page_[position_++];
 }
 
+void ListCursorDeleter::operator()(ListCursor* cursor) const noexcept { delete cursor; }
+
 namespace {
 KvKey decode_listed_key(const std::string& encoded, const std::string& driver) {
   try {
     return decode_key(encoded);
   } catch (const Error& e) {
-    throw Error(e.code(), e.message(), driver, e.retryable());
+    throw e.with_driver(driver);
   }
 }
 }  // namespace
 
-void convert(StoredEntry&& stored, const std::string& driver, Entry& out) {
-  out.key = decode_listed_key(stored.key, driver);
-  out.value = parse_stored_json(stored.json, driver);
+bool next_entry(ListCursor& cursor, Entry& out) {
+  StoredEntry* stored = cursor.next();
+  if (stored == nullptr) return false;
+  out.key = decode_listed_key(stored->key, cursor.driver_name());
+  out.value = parse_stored_json(stored->json, cursor.driver_name());
+  return true;
 }
 
-void convert(StoredEntry&& stored, const std::string& driver, JsonEntry& out) {
-  out.key = decode_listed_key(stored.key, driver);
-  out.json = std::move(stored.json);
+bool next_entry(ListCursor& cursor, JsonEntry& out) {
+  StoredEntry* stored = cursor.next();
+  if (stored == nullptr) return false;
+  out.key = decode_listed_key(stored->key, cursor.driver_name());
+  out.json = std::move(stored->json);
+  return true;
 }
 
 }  // namespace kvstore::detail

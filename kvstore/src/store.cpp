@@ -1,8 +1,12 @@
 #include <kvstore/store.h>
 
 #include <algorithm>
+#include <exception>
 
+#include <kvstore/driver.h>
 #include <kvstore/error.h>
+
+#include "list_cursor.h"
 
 namespace kvstore {
 
@@ -10,18 +14,139 @@ namespace {
 // A JSON-equal but byte-different value that keeps changing under a cas()
 // would make it retry forever; past this many rounds it reports contention.
 constexpr int kMaxCasRounds = 1000;
+
+std::optional<std::string_view> as_view(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return std::string_view(*s);
+}
+
+// Bytes of JSON text a call moved, for the observer.
+template <class T>
+std::size_t bytes_of(const T&) {
+  return 0;
+}
+std::size_t bytes_of(std::size_t bytes) { return bytes; }
+std::size_t bytes_of(const std::optional<std::string>& text) { return text ? text->size() : 0; }
+std::size_t bytes_of(const std::vector<StoredEntry>& page) {
+  std::size_t n = 0;
+  for (const StoredEntry& entry : page) n += entry.key.size() + entry.json.size();
+  return n;
+}
 }  // namespace
 
-KvStore::KvStore(std::string driver_name, Capabilities capabilities)
-    : driver_name_(std::move(driver_name)), capabilities_(capabilities) {
+std::string_view to_string(Operation operation) noexcept {
+  switch (operation) {
+    case Operation::get:
+      return "get";
+    case Operation::get_json:
+      return "get_json";
+    case Operation::set:
+      return "set";
+    case Operation::set_json:
+      return "set_json";
+    case Operation::remove:
+      return "remove";
+    case Operation::cas:
+      return "cas";
+    case Operation::list_page:
+      return "list_page";
+    case Operation::ping:
+      return "ping";
+  }
+  return "unknown";
+}
+
+// --- Driver ------------------------------------------------------------------
+
+Driver::Driver(std::string name, Capabilities capabilities)
+    : name_(std::move(name)), capabilities_(capabilities) {}
+
+Driver::~Driver() = default;
+
+void Driver::fail(ErrorCode code, std::string message) const {
+  throw Error(code, std::move(message), name_);
+}
+
+void Driver::do_ping() { (void)do_get(encode_key({"kvstore", "ping"})); }
+
+// --- KvStore -----------------------------------------------------------------
+
+KvStore::KvStore(std::unique_ptr<Driver> driver, const StoreSettings& settings)
+    : driver_(std::move(driver)) {
+  if (!driver_) throw Error(ErrorCode::invalid_argument, "KvStore needs a driver");
+  driver_name_ = driver_->name();
+  capabilities_ = driver_->capabilities();
   capabilities_.max_value_bytes = std::min(capabilities_.max_value_bytes, kDefaultMaxValueBytes);
   capabilities_.list_page_size = std::max<std::size_t>(capabilities_.list_page_size, 1);
+  if (settings.max_value_bytes) {
+    if (*settings.max_value_bytes == 0 || *settings.max_value_bytes > kDefaultMaxValueBytes) {
+      throw Error(ErrorCode::invalid_argument, "max_value_size must be between 1 byte and 25MiB",
+                  driver_name_, false);
+    }
+    capabilities_.max_value_bytes = *settings.max_value_bytes;
+  }
+  if (settings.list_page_size) {
+    if (*settings.list_page_size == 0) {
+      throw Error(ErrorCode::invalid_argument, "list_page_size must be at least 1", driver_name_,
+                  false);
+    }
+    capabilities_.list_page_size = *settings.list_page_size;
+  }
 }
 
 KvStore::~KvStore() = default;
 
-void KvStore::fail(ErrorCode code, std::string message) const {
-  throw Error(code, std::move(message), driver_name_);
+void KvStore::set_observer(std::shared_ptr<Observer> observer) { observer_ = std::move(observer); }
+
+template <class Call>
+auto KvStore::observed(Operation operation, Call&& call) {
+  using Result = decltype(call());
+  if (!observer_) {
+    try {
+      return call();
+    } catch (const Error& e) {
+      if (!e.driver().empty()) throw;
+      throw e.with_driver(driver_name_);
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {
+      // One exception type at the API: a client library's own exception
+      // that a driver let through is reported, not leaked.
+      throw Error(ErrorCode::internal, e.what(), driver_name_, false);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  detail::retries_in_call = 0;
+  CallRecord record{operation, driver_name_, {}, std::nullopt, 0, 0};
+  auto report = [&] {
+    record.duration = std::chrono::steady_clock::now() - start;
+    record.retries = detail::retries_in_call;
+    observer_->on_call(record);
+  };
+  try {
+    if constexpr (std::is_void_v<Result>) {
+      call();
+      report();
+    } else {
+      Result result = call();
+      record.bytes = bytes_of(result);
+      report();
+      return result;
+    }
+  } catch (const Error& e) {
+    record.error = e.code();
+    report();
+    if (!e.driver().empty()) throw;
+    throw e.with_driver(driver_name_);
+  } catch (const std::bad_alloc&) {
+    record.error = ErrorCode::internal;
+    report();
+    throw;
+  } catch (const std::exception& e) {
+    record.error = ErrorCode::internal;
+    report();
+    throw Error(ErrorCode::internal, e.what(), driver_name_, false);
+  }
 }
 
 void KvStore::check_key(const KvKey& key, bool allow_empty) const {
@@ -34,13 +159,15 @@ void KvStore::check_key(const KvKey& key, bool allow_empty) const {
 
 KvStore::Ttl KvStore::checked_ttl(const SetOptions& options) const {
   if (options.ttl && options.ttl->count() <= 0) {
-    fail(ErrorCode::invalid_argument,
-         "ttl must be positive, got " + std::to_string(options.ttl->count()) + "ms");
+    throw Error(ErrorCode::invalid_argument,
+                "ttl must be positive, got " + std::to_string(options.ttl->count()) + "ms",
+                driver_name_, false);
   }
   if (options.ttl && *options.ttl > kMaxTtl) {
-    fail(ErrorCode::invalid_argument, "ttl must be at most " + std::to_string(kMaxTtl.count()) +
-                                          "ms (100 years), got " +
-                                          std::to_string(options.ttl->count()) + "ms");
+    throw Error(ErrorCode::invalid_argument,
+                "ttl must be at most " + std::to_string(kMaxTtl.count()) + "ms (100 years), got " +
+                    std::to_string(options.ttl->count()) + "ms",
+                driver_name_, false);
   }
   return options.ttl;
 }
@@ -53,100 +180,116 @@ std::string KvStore::checked_value_text(const Value& value) const {
   }
 }
 
-void KvStore::set_max_value_bytes(std::size_t bytes) {
-  if (bytes == 0 || bytes > kDefaultMaxValueBytes) {
-    fail(ErrorCode::invalid_argument, "max_value_size must be between 1 byte and 25MiB");
-  }
-  capabilities_.max_value_bytes = bytes;
-}
-
-void KvStore::set_list_page_size(std::size_t entries) {
-  if (entries == 0) fail(ErrorCode::invalid_argument, "list_page_size must be at least 1");
-  capabilities_.list_page_size = entries;
-}
-
 std::optional<Value> KvStore::get(const KvKey& key) {
-  std::optional<std::string> text = get_json(key);
+  std::optional<std::string> text = observed(Operation::get, [&] {
+    check_key(key);
+    return driver_->do_get(encode_key(key));
+  });
   if (!text) return std::nullopt;
   return parse_stored_json(*text, driver_name_);
 }
 
 std::optional<std::string> KvStore::get_json(const KvKey& key) {
-  check_key(key);
-  return do_get(encode_key(key));
+  return observed(Operation::get_json, [&] {
+    check_key(key);
+    return driver_->do_get(encode_key(key));
+  });
 }
 
 void KvStore::set(const KvKey& key, const Value& value, const SetOptions& options) {
-  check_key(key);
-  Ttl ttl = checked_ttl(options);
-  std::string text = checked_value_text(value);
-  do_set(encode_key(key), text, ttl);
+  observed(Operation::set, [&] {
+    check_key(key);
+    Ttl ttl = checked_ttl(options);
+    std::string text = checked_value_text(value);
+    driver_->do_set(encode_key(key), text, ttl);
+    return text.size();
+  });
 }
 
 void KvStore::set_json(const KvKey& key, std::string_view json, const SetOptions& options) {
-  check_key(key);
-  Ttl ttl = checked_ttl(options);
-  try {
-    validate_json_text(json, capabilities_.max_value_bytes);
-  } catch (const Error& e) {
-    throw Error(e.code(), e.message(), driver_name_, false);
-  }
-  do_set(encode_key(key), json, ttl);
+  observed(Operation::set_json, [&] {
+    check_key(key);
+    Ttl ttl = checked_ttl(options);
+    try {
+      validate_json_text(json, capabilities_.max_value_bytes);
+    } catch (const Error& e) {
+      throw Error(e.code(), e.message(), driver_name_, false);
+    }
+    driver_->do_set(encode_key(key), json, ttl);
+    return json.size();
+  });
 }
 
 void KvStore::remove(const KvKey& key) {
-  check_key(key);
-  do_remove(encode_key(key));
+  observed(Operation::remove, [&] {
+    check_key(key);
+    driver_->do_remove(encode_key(key));
+  });
 }
 
 bool KvStore::cas(const KvKey& key, const std::optional<Value>& expected,
                   const std::optional<Value>& desired, const SetOptions& options) {
-  check_key(key);
-  Ttl ttl = checked_ttl(options);
+  return observed(Operation::cas, [&] {
+    check_key(key);
+    Ttl ttl = checked_ttl(options);
+    return swap_json_equal(key, expected, desired, ttl);
+  });
+}
+
+bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expected,
+                              const std::optional<Value>& desired, Ttl ttl) {
   std::optional<std::string> expected_text;
   if (expected) expected_text = checked_value_text(*expected);
   std::optional<std::string> desired_text;
   if (desired) desired_text = checked_value_text(*desired);
   const std::string encoded = encode_key(key);
-  auto as_view = [](const std::optional<std::string>& s) -> std::optional<std::string_view> {
-    if (!s) return std::nullopt;
-    return std::string_view(*s);
-  };
 
   // Fast path: values written through set() are stored in the same canonical
   // text that to_json_text() produces, so a byte comparison usually decides.
-  if (do_swap(encoded, as_view(expected_text), as_view(desired_text), ttl)) return true;
+  if (driver_->do_swap(encoded, as_view(expected_text), as_view(desired_text), ttl)) return true;
   if (!expected) return false;  // it had to be absent, and the swap saw it present
 
   // Slow path: the stored text may differ in bytes yet be JSON-equal (written
   // by set_json, or 1.0 vs 1). Compare parsed values, then swap against the
   // exact text we compared; if that text changed meanwhile, look again.
   for (int round = 0; round < kMaxCasRounds; ++round) {
-    std::optional<std::string> current = do_get(encoded);
+    std::optional<std::string> current = driver_->do_get(encoded);
     if (!current) return false;
     if (*current != *expected_text &&
         !json_equal(parse_stored_json(*current, driver_name_), *expected)) {
       return false;
     }
-    if (do_swap(encoded, std::string_view(*current), as_view(desired_text), ttl)) return true;
+    if (driver_->do_swap(encoded, std::string_view(*current), as_view(desired_text), ttl)) {
+      return true;
+    }
   }
   throw Error(ErrorCode::conflict,
               "cas on " + to_display_string(key) + " kept losing to concurrent writers",
               driver_name_);
 }
 
+void KvStore::ping() {
+  observed(Operation::ping, [&] { driver_->do_ping(); });
+}
+
+std::vector<StoredEntry> KvStore::list_page(const KeyRange& range, std::size_t limit) {
+  return observed(Operation::list_page, [&] { return driver_->do_list(range, limit); });
+}
+
 ListRange KvStore::list(const KvKey& prefix, const ListOptions& options) {
   check_key(prefix, /*allow_empty=*/true);
   if (options.start_after) check_key(*options.start_after);
-  return ListRange(*this, list_range(prefix, options.start_after), options.limit,
-                   capabilities_.list_page_size);
+  return ListRange(detail::ListCursorPtr(
+      new detail::ListCursor(*this, alive_, list_range(prefix, options.start_after), options.limit,
+                             capabilities_.list_page_size)));
 }
 
 JsonListRange KvStore::list_json(const KvKey& prefix, const ListOptions& options) {
   check_key(prefix, /*allow_empty=*/true);
   if (options.start_after) check_key(*options.start_after);
-  return JsonListRange(*this, list_range(prefix, options.start_after), options.limit,
-                       capabilities_.list_page_size);
+  return JsonListRange(detail::ListCursorPtr(
+      new detail::ListCursor(*this, alive_, list_range(prefix, options.start_after), options.limit,
+                             capabilities_.list_page_size)));
 }
 
 }  // namespace kvstore

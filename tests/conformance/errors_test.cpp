@@ -78,10 +78,9 @@ TEST_CASE("errors: every call names the driver, list included", "[errors]") {
 
 TEST_CASE("errors: a listing whose store was destroyed throws instead of reading freed memory",
           "[errors][list]") {
-  auto store = conformance::open_store();
+  auto store = conformance::open_store_with("list_page_size=2");
   const std::string driver = store->driver_name();
   for (int i = 0; i < 5; ++i) store->set({"d", std::to_string(i)}, i);
-  store->set_list_page_size(2);
   kvstore::ListRange range = store->list({"d"});
   kvstore::JsonListRange unstarted = store->list_json({"d"});
   auto it = range.begin();

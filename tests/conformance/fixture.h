@@ -18,6 +18,10 @@ namespace conformance {
 // (to open a second handle on the same data).
 std::unique_ptr<kvstore::KvStore> open_store(const std::string& same_as = {});
 
+// open_store() with extra URL parameters, e.g. "list_page_size=2".
+std::unique_ptr<kvstore::KvStore> open_store_with(const std::string& params,
+                                                  const std::string& same_as = {});
+
 // The namespace of the most recent open_store() call.
 const std::string& last_namespace();
 

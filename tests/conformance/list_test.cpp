@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <set>
 #include <thread>
@@ -27,11 +27,14 @@ std::vector<KvKey> sorted(std::vector<KvKey> keys) {
 
 TEST_CASE("list: ascending byte-wise key order in every driver", "[list]") {
   auto store = conformance::open_store();
-  std::vector<KvKey> keys = {
-      {"a"}, {"a", ""}, {"a", "b"}, {"a", "b", "c"}, {"a", "c"}, {"ab"}, {"a:b"}, {"a/b"},
-      {"a b"}, {"a\x01"}, {"a\x02"}, {"a\x03"}, {"a\x7f"}, {"A"}, {"Z"}, {"z"}, {"é"}, {"ß"},
-      {"😀"}, {"日本"}, {""}, {"", ""}, {"", "a"}, {"_"}, {"%"}, {"a", "é"}, {"a", "z"},
-      {"a", "\xef\xbf\xbf"}, {"b"}, {"aa"}, {"a", "b", ""}, {"a", "a", "a", "a"}};
+  std::vector<KvKey> keys = {{"a"},      {"a", ""},  {"a", "b"},     {"a", "b", "c"},
+                             {"a", "c"}, {"ab"},     {"a:b"},        {"a/b"},
+                             {"a b"},    {"a\x01"},  {"a\x02"},      {"a\x03"},
+                             {"a\x7f"},  {"A"},      {"Z"},          {"z"},
+                             {"é"},      {"ß"},      {"😀"},          {"日本"},
+                             {""},       {"", ""},   {"", "a"},      {"_"},
+                             {"%"},      {"a", "é"}, {"a", "z"},     {"a", "\xef\xbf\xbf"},
+                             {"b"},      {"aa"},     {"a", "b", ""}, {"a", "a", "a", "a"}};
   std::vector<KvKey> shuffled = keys;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(42));
   for (std::size_t i = 0; i < shuffled.size(); ++i) store->set(shuffled[i], static_cast<int>(i));
@@ -45,12 +48,14 @@ TEST_CASE("list: ascending byte-wise key order in every driver", "[list]") {
 
 TEST_CASE("list: a prefix matches whole components with the exact key first", "[list]") {
   auto store = conformance::open_store();
-  const std::vector<KvKey> keys = {{"a"}, {"a", "b"}, {"a", "b", "c"}, {"a", ""}, {"ab"},
-                                   {"a:b"}, {"a\x01"}, {"b"}, {"A", "b"}, {"a", "x", "y", "z"}};
+  const std::vector<KvKey> keys = {
+      {"a"},   {"a", "b"}, {"a", "b", "c"}, {"a", ""},  {"ab"},
+      {"a:b"}, {"a\x01"},  {"b"},           {"A", "b"}, {"a", "x", "y", "z"}};
   for (const KvKey& k : keys) store->set(k, true);
   CHECK(support::keys_of(store->list({"a"})) ==
         std::vector<KvKey>{{"a"}, {"a", ""}, {"a", "b"}, {"a", "b", "c"}, {"a", "x", "y", "z"}});
-  CHECK(support::keys_of(store->list({"a", "b"})) == std::vector<KvKey>{{"a", "b"}, {"a", "b", "c"}});
+  CHECK(support::keys_of(store->list({"a", "b"})) ==
+        std::vector<KvKey>{{"a", "b"}, {"a", "b", "c"}});
   CHECK(support::keys_of(store->list({"a", ""})) == std::vector<KvKey>{{"a", ""}});
   CHECK(support::keys_of(store->list({"a", "x"})) == std::vector<KvKey>{{"a", "x", "y", "z"}});
   CHECK(support::keys_of(store->list({"ab"})) == std::vector<KvKey>{{"ab"}});
@@ -62,8 +67,9 @@ TEST_CASE("list: a prefix matches whole components with the exact key first", "[
 
 TEST_CASE("list: pattern characters in a prefix are literal", "[list]") {
   auto store = conformance::open_store();
-  const std::vector<KvKey> keys = {{"a%"}, {"a%", "x"}, {"abc"}, {"a_"}, {"a_", "y"}, {"ab"},
-                                   {"a*"}, {"a?"}, {"a["}, {"a\\"}, {"A%"}, {"a.", "z"}, {"a"}};
+  const std::vector<KvKey> keys = {{"a%"}, {"a%", "x"}, {"abc"}, {"a_"}, {"a_", "y"},
+                                   {"ab"}, {"a*"},      {"a?"},  {"a["}, {"a\\"},
+                                   {"A%"}, {"a.", "z"}, {"a"}};
   for (const KvKey& k : keys) store->set(k, 1);
   CHECK(support::keys_of(store->list({"a%"})) == std::vector<KvKey>{{"a%"}, {"a%", "x"}});
   CHECK(support::keys_of(store->list({"a_"})) == std::vector<KvKey>{{"a_"}, {"a_", "y"}});
@@ -75,7 +81,8 @@ TEST_CASE("list: pattern characters in a prefix are literal", "[list]") {
 }
 
 TEST_CASE("list: limit and start_after paginate", "[list]") {
-  auto store = conformance::open_store();
+  // Backend pages smaller than the listing.
+  auto store = conformance::open_store_with("list_page_size=4");
   std::vector<KvKey> keys;
   for (int i = 0; i < 25; ++i) {
     char name[8];
@@ -101,11 +108,11 @@ TEST_CASE("list: limit and start_after paginate", "[list]") {
   CHECK(support::keys_of(store->list({"p"}, {.start_after = keys.back(), .limit = 5})).empty());
 
   // Paging by cursor, across backend pages smaller than the listing.
-  store->set_list_page_size(4);
   std::vector<KvKey> seen;
   std::optional<KvKey> cursor;
   for (;;) {
-    std::vector<KvKey> page = support::keys_of(store->list({"p"}, {.start_after = cursor, .limit = 7}));
+    std::vector<KvKey> page =
+        support::keys_of(store->list({"p"}, {.start_after = cursor, .limit = 7}));
     if (page.empty()) break;
     REQUIRE(page.size() <= 7);
     seen.insert(seen.end(), page.begin(), page.end());
@@ -116,8 +123,7 @@ TEST_CASE("list: limit and start_after paginate", "[list]") {
 }
 
 TEST_CASE("list: a range is lazy and single-pass", "[list]") {
-  auto store = conformance::open_store();
-  store->set_list_page_size(2);
+  auto store = conformance::open_store_with("list_page_size=2");
   for (int i = 0; i < 9; ++i) store->set({"k", std::to_string(i)}, i);
   kvstore::ListRange range = store->list({"k"});
   int seen = 0;
@@ -138,8 +144,7 @@ TEST_CASE("list: a range is lazy and single-pass", "[list]") {
 
 TEST_CASE("list: keys present throughout are listed exactly once under concurrent writes",
           "[list][concurrency]") {
-  auto store = conformance::open_store();
-  store->set_list_page_size(5);
+  auto store = conformance::open_store_with("list_page_size=5");
   std::vector<KvKey> stable;
   for (int i = 0; i < 120; ++i) {
     char name[8];
@@ -177,13 +182,15 @@ TEST_CASE("list: keys present throughout are listed exactly once under concurren
       // Let the writer change the range between every two pages.
       const int target = churn + 2;
       const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      while (churn < target && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+      while (churn < target && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::yield();
     }
     CHECK(std::is_sorted(listed.begin(), listed.end()));
     CHECK(std::adjacent_find(listed.begin(), listed.end()) == listed.end());
     std::vector<KvKey> found;
-    std::copy_if(listed.begin(), listed.end(), std::back_inserter(found),
-                 [&](const KvKey& k) { return std::binary_search(stable.begin(), stable.end(), k); });
+    std::copy_if(listed.begin(), listed.end(), std::back_inserter(found), [&](const KvKey& k) {
+      return std::binary_search(stable.begin(), stable.end(), k);
+    });
     CHECK(found == stable);
   }
   stop = true;

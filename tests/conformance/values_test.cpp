@@ -129,7 +129,8 @@ TEST_CASE("values: invalid or oversized values are rejected and change nothing",
   support::require_error(ErrorCode::limit_exceeded, [&] {
     store->set_json({"k"}, std::string(kvstore::kDefaultMaxValueBytes + 1, ' '));
   });
-  store->set_max_value_bytes(1024);
+  store = conformance::open_store_with("max_value_size=1KiB");
+  REQUIRE(store->capabilities().max_value_bytes == 1024);
   store->set({"k"}, std::string(1022, 'x'));  // exactly 1024 bytes with quotes
   support::require_error(ErrorCode::limit_exceeded,
                          [&] { store->set({"k"}, std::string(1023, 'x')); });

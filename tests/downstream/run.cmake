@@ -23,3 +23,19 @@ run(${CMAKE_COMMAND} -S "${KVSTORE_SOURCE_DIR}/tests/downstream" -B "${WORK_DIR}
     -G "${GENERATOR}" -DCMAKE_BUILD_TYPE=Release ${configure_args})
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/downstream")
+run("${WORK_DIR}/build/core_memory")
+run("${WORK_DIR}/build/custom_driver")
+
+if(MODE STREQUAL "package")
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -S "${KVSTORE_SOURCE_DIR}/tests/downstream/missing_component"
+            -B "${WORK_DIR}/missing" -G "${GENERATOR}" -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "find_package(kvstore COMPONENTS nosuchdriver) succeeded")
+  endif()
+  if(NOT "${out}${err}" MATCHES "no 'nosuchdriver' component")
+    message(FATAL_ERROR "find_package failed without naming the component:\n${out}${err}")
+  endif()
+  message(STATUS "a missing component fails clearly")
+endif()

@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <random>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 
 using kvstore::KvKey;
 
 TEST_CASE("key encoding round-trips and preserves order", "[key]") {
   std::mt19937 random(1234);
-  const std::string alphabet("\x01\x02\x03" "a:/%_ \xc3\xa9", 11);
+  const std::string alphabet(
+      "\x01\x02\x03"
+      "a:/%_ \xc3\xa9",
+      11);
   std::vector<KvKey> keys;
   for (int i = 0; i < 2000; ++i) {
     KvKey key(1 + random() % 4);

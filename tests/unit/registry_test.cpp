@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 #include <kvstore/memory.h>
 
@@ -13,8 +14,7 @@ std::string seen_label;
 TEST_CASE("a custom driver is opened through the same registry", "[registry]") {
   kvstore::register_driver("custom", [](kvstore::Url& url) {
     seen_label = url.take("label").value_or("");
-    url.reject_unknown_params("custom");
-    return kvstore::memory::create();
+    return kvstore::memory::open(url);
   });
   auto schemes = kvstore::registered_schemes();
   CHECK(std::find(schemes.begin(), schemes.end(), "custom") != schemes.end());
@@ -23,9 +23,9 @@ TEST_CASE("a custom driver is opened through the same registry", "[registry]") {
   CHECK(store->capabilities().list_page_size == 3);
   store->set({"k"}, 1);
   CHECK(store->get({"k"}) == kvstore::Value(1));
-  CHECK_THROWS_AS(
-      kvstore::register_driver("custom", [](kvstore::Url&) { return kvstore::memory::create(); }),
-      kvstore::Error);
+  CHECK_THROWS_AS(kvstore::register_driver(
+                      "custom", [](kvstore::Url& url) { return kvstore::memory::open(url); }),
+                  kvstore::Error);
   CHECK_THROWS_AS(kvstore::open("custom:?lable=typo"), kvstore::Error);
   CHECK(kvstore::unregister_driver("custom"));
   CHECK_FALSE(kvstore::unregister_driver("custom"));
@@ -84,11 +84,12 @@ TEST_CASE("every duration parameter of every driver has a range checked at open"
       {"redis", "redis://127.0.0.1:1/0", {"connect_timeout", "command_timeout"}},
       {"postgres",
        "postgres://u@127.0.0.1:1/db",
-       {"connect_timeout", "statement_timeout", "pool_timeout", "sweep_interval"}},
+       {"connect_timeout", "command_timeout", "statement_timeout", "pool_timeout",
+        "sweep_interval"}},
       {"mysql",
        "mysql://u:p@127.0.0.1:1/db",
        {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout", "sweep_interval"}},
-      {"sqlite", "sqlite::memory:", {"busy_timeout", "sweep_interval"}},
+      {"sqlite", "sqlite::memory:", {"busy_timeout", "pool_timeout", "sweep_interval"}},
   };
   for (const Param& p : params) {
     if (!registered(p.scheme)) continue;

@@ -6,8 +6,7 @@
 #include <set>
 #include <shared_mutex>
 
-#include <kvstore/deadline.h>
-#include <kvstore/error.h>
+#include <kvstore/driver.h>
 
 namespace kvstore::memory {
 
@@ -19,11 +18,11 @@ using Clock = std::chrono::steady_clock;
 // bounded so no single write pays for a large backlog.
 constexpr std::size_t kSweepPerWrite = 8;
 
-class MemoryStore final : public KvStore {
+class MemoryStore final : public Driver {
  public:
-  MemoryStore() : KvStore("memory", Capabilities{}) {}
+  MemoryStore() : Driver("memory", Capabilities{}) {}
 
- protected:
+ public:
   std::optional<std::string> do_get(const std::string& key) override {
     const Clock::time_point now = Clock::now();
     std::shared_lock lock(mutex_);
@@ -118,15 +117,16 @@ class MemoryStore final : public KvStore {
 
 }  // namespace
 
-std::unique_ptr<KvStore> create() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<KvStore> create() {
+  return std::make_unique<KvStore>(std::make_unique<MemoryStore>());
+}
 
-std::unique_ptr<KvStore> open(Url& url) {
+std::unique_ptr<Driver> open(Url& url) {
   if (url.has_authority() || !url.path().empty()) {
-    throw Error(ErrorCode::invalid_argument,
-                "memory URLs take no host or path; write \"memory:\"", "memory", false);
+    throw Error(ErrorCode::invalid_argument, "memory URLs take no host or path; write \"memory:\"",
+                "memory", false);
   }
-  url.reject_unknown_params("memory");
-  return create();
+  return std::make_unique<MemoryStore>();
 }
 
 }  // namespace kvstore::memory

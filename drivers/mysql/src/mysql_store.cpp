@@ -28,7 +28,7 @@
 #include <vector>
 
 #include <kvstore/deadline.h>
-#include <kvstore/error.h>
+#include <kvstore/driver.h>
 
 namespace kvstore::mysql {
 
@@ -420,10 +420,10 @@ std::string take_string(sql::SQLString s) { return std::move(*s.operator->()); }
 
 // --- The store ----------------------------------------------------------------------
 
-class MysqlStore final : public KvStore {
+class MysqlStore final : public Driver {
  public:
   explicit MysqlStore(Config config)
-      : KvStore(kDriver, make_capabilities()),
+      : Driver(kDriver, make_capabilities()),
         config_(std::move(config)),
         timeouts_(client_timeouts(config_, driver_state().reads_retried)),
         texts_(statement_texts(config_.table)),
@@ -912,7 +912,7 @@ class MysqlStore final : public KvStore {
 
 namespace {
 
-std::unique_ptr<KvStore> open_checked(Url& url) {
+std::unique_ptr<Driver> open_checked(Url& url) {
   auto invalid = [&](const std::string& message) {
     throw Error(ErrorCode::invalid_argument, message + " in " + url.redacted(), kDriver, false);
   };
@@ -959,7 +959,7 @@ std::unique_ptr<KvStore> open_checked(Url& url) {
 
 }  // namespace
 
-std::unique_ptr<KvStore> open(Url& url) {
+std::unique_ptr<Driver> open(Url& url) {
   try {
     return open_checked(url);
   } catch (const Error& e) {

@@ -27,7 +27,7 @@
 #include <pqxx/pqxx>
 
 #include <kvstore/deadline.h>
-#include <kvstore/error.h>
+#include <kvstore/driver.h>
 #include <kvstore/key.h>
 
 namespace kvstore::postgres {
@@ -554,11 +554,11 @@ enum class Call {
   write,  // never resent once it may have reached the server
 };
 
-class PostgresStore final : public KvStore {
+class PostgresStore final : public Driver {
  public:
   explicit PostgresStore(Settings settings)
-      : KvStore(kDriver, Capabilities{/*persistent=*/true, /*shared=*/true,
-                                      /*server_clock=*/true}),
+      : Driver(kDriver, Capabilities{/*persistent=*/true, /*shared=*/true,
+                                     /*server_clock=*/true}),
         s_(std::move(settings)) {}
 
   ~PostgresStore() override = default;
@@ -981,7 +981,7 @@ Lease::~Lease() {
 
 }  // namespace
 
-std::unique_ptr<KvStore> open(Url& url) {
+std::unique_ptr<Driver> open(Url& url) {
   Settings settings;
   try {
     settings = parse_settings(url);

@@ -12,6 +12,7 @@ extern "C" {
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -24,7 +25,7 @@ extern "C" {
 #include <vector>
 
 #include <kvstore/deadline.h>
-#include <kvstore/error.h>
+#include <kvstore/driver.h>
 
 namespace kvstore::redis {
 
@@ -387,19 +388,16 @@ bool looks_alive(const redisContext* c) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-class RedisStore final : public KvStore {
+class RedisStore final : public Driver {
  public:
   explicit RedisStore(Config config)
-      : KvStore(kDriver, Capabilities{.persistent = true, .shared = true, .server_clock = true}),
+      : Driver(kDriver, Capabilities{.persistent = true, .shared = true, .server_clock = true}),
         config_(std::move(config)) {
     const std::string tag = std::to_string(config_.prefix.size()) + ":" + config_.prefix;
     value_prefix_ = tag + ":v:";
     index_key_ = tag + ":i";
     expiry_key_ = tag + ":x";
-    // Checks the server and credentials now, and loads the scripts.
-    Lease lease = acquire();
-    write_sha_ = load_script(lease, kWriteScript);
-    list_sha_ = load_script(lease, kListScript);
+    // No I/O here: the first call connects and loads the scripts.
   }
 
   ~RedisStore() override = default;
@@ -431,7 +429,14 @@ class RedisStore final : public KvStore {
                  /*idempotent=*/false);
   }
 
+  // Connects, authenticates, selects the database and loads the scripts.
+  void do_ping() override {
+    ensure_scripts();
+    (void)do_get(encode_key({"kvstore", "ping"}));
+  }
+
   std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
+    ensure_scripts();
     std::vector<StoredEntry> page;
     std::string begin = range.begin;
     const std::string end = range.end.value_or(std::string{});
@@ -485,6 +490,7 @@ class RedisStore final : public KvStore {
     const std::string vkey = value_prefix_ + key;
     const std::string ttl_text = ttl ? std::to_string(ttl->count()) : std::string{};
     const char expect_arg[1] = {expect};
+    ensure_scripts();
     Command cmd;
     cmd.arg("EVALSHA").arg(write_sha_).arg("3").arg(vkey).arg(index_key_).arg(expiry_key_);
     cmd.arg(key).arg(std::string_view(expect_arg, 1)).arg(expected);
@@ -541,6 +547,17 @@ class RedisStore final : public KvStore {
 
   [[noreturn]] void unexpected(const char* what) const {
     fail(ErrorCode::internal, std::string("unexpected reply type to ") + what);
+  }
+
+  // Loads the scripts on first use (the store connects lazily).
+  void ensure_scripts() {
+    if (scripts_ready_.load(std::memory_order_acquire)) return;
+    std::lock_guard lock(script_mutex_);
+    if (scripts_ready_.load(std::memory_order_relaxed)) return;
+    Lease lease = acquire();
+    write_sha_ = load_script(lease, kWriteScript);
+    list_sha_ = load_script(lease, kListScript);
+    scripts_ready_.store(true, std::memory_order_release);
   }
 
   std::string load_script(Lease& lease, std::string_view body) {
@@ -728,7 +745,9 @@ class RedisStore final : public KvStore {
   std::string value_prefix_;  // "<len>:<prefix>:v:", followed by the encoded key
   std::string index_key_;     // sorted set of every encoded key, all scores 0
   std::string expiry_key_;    // sorted set of expiring encoded keys by expiry time (ms)
-  std::string write_sha_;
+  std::mutex script_mutex_;
+  std::atomic<bool> scripts_ready_{false};
+  std::string write_sha_;  // set once, before scripts_ready_
   std::string list_sha_;
 
   std::mutex mutex_;
@@ -783,7 +802,7 @@ Config parse_config(Url& url) {
 
 }  // namespace
 
-std::unique_ptr<KvStore> open(Url& url) {
+std::unique_ptr<Driver> open(Url& url) {
   Config config;
   try {
     config = parse_config(url);

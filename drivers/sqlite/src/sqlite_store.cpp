@@ -19,7 +19,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <kvstore/deadline.h>
-#include <kvstore/error.h>
+#include <kvstore/driver.h>
 
 #include "sql.h"
 
@@ -203,17 +203,23 @@ std::shared_ptr<std::mutex> writer_mutex_for(const std::string& canonical_path) 
   return mutex;
 }
 
-class SqliteStore final : public KvStore {
+class SqliteStore final : public Driver {
  public:
   SqliteStore(const Options& options, bool memory)
-      : KvStore(kDriver, Capabilities{.persistent = !memory, .shared = !memory}),
+      : Driver(kDriver, Capabilities{.persistent = !memory, .shared = !memory}),
         options_(options),
         memory_(memory),
         where_(memory ? std::string("in-memory database") : "'" + options.path + "'"),
         sql_(options.table),
         max_connections_(memory ? 1 : options.pool_size) {}
 
-  void start() {
+  // Opens the database and its schema on first use: the store connects
+  // lazily, like every driver. A failure is reported to that call, and the
+  // next call tries again.
+  void ensure_started() {
+    if (started_.load(std::memory_order_acquire)) return;
+    std::lock_guard start_lock(start_mutex_);
+    if (started_.load(std::memory_order_relaxed)) return;
     std::unique_ptr<Connection> first = connect();
     create_schema(*first);
     if (!memory_) {
@@ -221,8 +227,12 @@ class SqliteStore final : public KvStore {
       fs::path canonical = fs::canonical(options_.path, ec);
       writer_ = writer_mutex_for(ec ? fs::absolute(options_.path).string() : canonical.string());
     }
-    idle_.push_back(std::move(first));
-    total_ = 1;
+    {
+      std::lock_guard lock(pool_mutex_);
+      idle_.push_back(std::move(first));
+      total_ = 1;
+    }
+    started_.store(true, std::memory_order_release);
   }
 
  protected:
@@ -402,6 +412,7 @@ class SqliteStore final : public KvStore {
   // (long writes waiting on another process's lock) gives a timeout, not a
   // hang.
   Lease acquire() {
+    ensure_started();
     std::unique_lock lock(pool_mutex_);
     if (waiters_.empty() && !idle_.empty()) {
       std::unique_ptr<Connection> c = std::move(idle_.back());
@@ -545,7 +556,7 @@ class SqliteStore final : public KvStore {
         names += (names.empty() ? "" : ",") + columns.getColumn(0).getString();
       }
       if (names != "k,v,expires_at") {
-        throw Error(ErrorCode::corrupt,
+        throw Error(ErrorCode::invalid_argument,
                     "table '" + options_.table + "' in " + where_ +
                         " is not a kvstore table (its columns are " + names +
                         "); choose another with ?table=",
@@ -582,7 +593,10 @@ class SqliteStore final : public KvStore {
   const std::string where_;
   const detail::Sql sql_;
   const std::size_t max_connections_;
-  std::shared_ptr<std::mutex> writer_;  // null for an in-memory database (one connection)
+  std::mutex start_mutex_;
+  std::atomic<bool> started_{false};
+  std::shared_ptr<std::mutex>
+      writer_;  // null for an in-memory database (one connection); set once, before started_
   std::atomic<std::int64_t> next_sweep_{0};
 
   struct Waiter {
@@ -626,7 +640,8 @@ void check_range(const char* name, milliseconds value, DurationRange range) {
 
 }  // namespace
 
-std::unique_ptr<KvStore> create(const Options& given) {
+namespace {
+std::unique_ptr<SqliteStore> make_driver(const Options& given) {
   Options options = given;
   const bool memory = options.path == kMemoryPath;
   if (options.path.empty()) {
@@ -667,12 +682,15 @@ std::unique_ptr<KvStore> create(const Options& given) {
   check_range("busy_timeout", options.busy_timeout, kBusyTimeoutRange);
   check_range("pool_timeout", options.pool_timeout, kPoolTimeoutRange);
   check_range("sweep_interval", options.sweep_interval, kSweepIntervalRange);
-  auto store = std::make_unique<SqliteStore>(options, memory);
-  store->start();
-  return store;
+  return std::make_unique<SqliteStore>(options, memory);
+}
+}  // namespace
+
+std::unique_ptr<KvStore> create(const Options& options) {
+  return std::make_unique<KvStore>(make_driver(options));
 }
 
-std::unique_ptr<KvStore> open(Url& url) {
+std::unique_ptr<Driver> open(Url& url) {
   if (!url.host().empty() || url.port() || !url.user().empty() || url.password()) {
     throw Error(ErrorCode::invalid_argument,
                 "sqlite URLs take no host: write sqlite:relative/path.db, sqlite:/absolute/path.db "
@@ -689,7 +707,7 @@ std::unique_ptr<KvStore> open(Url& url) {
     if (!e.driver().empty()) throw;
     throw Error(e.code(), e.message(), kDriver, false);
   }
-  return create(options);
+  return make_driver(options);
 }
 
 namespace {

@@ -5,14 +5,16 @@
 //   store->set({"_fedify", "publicKey", url}, document, {std::chrono::minutes(5)});
 //   if (auto doc = store->get({"_fedify", "publicKey", url})) { ... }
 //
-// This umbrella header includes the whole public API except the cas recipes
+// This umbrella header includes the whole user API except the cas recipes
 // (<kvstore/cas.h>, target kvstore::cas) and the drivers' own headers.
+// Driver authors include <kvstore/driver.h> (the driver kit) as well.
 #pragma once
 
+#include <kvstore/capabilities.h>
 #include <kvstore/error.h>
 #include <kvstore/key.h>
-#include <kvstore/key_encoding.h>
 #include <kvstore/list_range.h>
+#include <kvstore/observer.h>
 #include <kvstore/options.h>
 #include <kvstore/registry.h>
 #include <kvstore/store.h>

@@ -5,16 +5,19 @@
 // process. The caller owns it through std::unique_ptr; destroying it closes
 // the driver's connections and must not race with calls still in progress.
 //
-// Every call validates its input once, here, before any I/O: keys (key.h),
-// values (value.h) and TTLs. Invalid input throws Error(invalid_argument) or
-// Error(limit_exceeded) and changes nothing. Backend failures throw Error with
-// the driver's name (error.h); the store stays usable and a lost connection is
-// re-established by the next call.
+// A store connects lazily: open() parses and checks the URL but does no
+// I/O, and the first call (or ping()) connects. A server that is down at
+// open() therefore fails the first call, not open(); call ping() at start to
+// fail fast.
 //
-// Writing a driver: derive from KvStore and implement the protected do_*
-// members. They receive validated, encoded keys (key_encoding.h) and JSON
-// text; the core does parsing, serialization, JSON equality and paging.
-// See docs/custom-driver.md.
+// Every call validates its input once, here, before any I/O: keys (key.h),
+// values (value.h) and TTLs (options.h). Invalid input throws
+// Error(invalid_argument) or Error(limit_exceeded) and changes nothing.
+// Backend failures throw Error naming the driver (error.h); the store stays
+// usable and a lost connection is re-established by the next call.
+//
+// Drivers implement kvstore::Driver (<kvstore/driver.h>), which users never
+// need to see.
 #pragma once
 
 #include <chrono>
@@ -25,28 +28,32 @@
 #include <string_view>
 #include <vector>
 
+#include <kvstore/capabilities.h>
 #include <kvstore/error.h>
 #include <kvstore/key.h>
-#include <kvstore/key_encoding.h>
 #include <kvstore/list_range.h>
+#include <kvstore/observer.h>
 #include <kvstore/options.h>
 #include <kvstore/value.h>
 
 namespace kvstore {
 
-// What a store is and offers. Fixed for the store's lifetime.
-struct Capabilities {
-  bool persistent = false;    // data outlives the KvStore object
-  bool shared = false;        // other processes (or machines) see the same data
-  bool server_clock = false;  // TTLs are measured on a server's clock, not this process's
-  std::size_t max_key_bytes = kMaxKeyBytes;
-  std::size_t max_value_bytes = kDefaultMaxValueBytes;  // serialized JSON text
-  std::size_t list_page_size = 256;  // entries fetched per backend round trip by list()
+class Driver;
+struct KeyRange;
+struct StoredEntry;
+
+// How open() configures a store beyond what its driver decides.
+struct StoreSettings {
+  std::optional<std::size_t> max_value_bytes;  // lower the value size limit (at most 25 MiB)
+  std::optional<std::size_t> list_page_size;   // entries per list() round trip (at least 1)
 };
 
-class KvStore {
+class KvStore final {
  public:
-  virtual ~KvStore();
+  // Wraps a driver. open() does this; a program may also build a driver
+  // itself and wrap it. Throws Error(invalid_argument) for bad settings.
+  explicit KvStore(std::unique_ptr<Driver> driver, const StoreSettings& settings = {});
+  ~KvStore();
   KvStore(const KvStore&) = delete;
   KvStore& operator=(const KvStore&) = delete;
 
@@ -95,59 +102,45 @@ class KvStore {
   // list() with each value as its stored JSON text.
   JsonListRange list_json(const KvKey& prefix = {}, const ListOptions& options = {});
 
+  // --- Operations ----------------------------------------------------------
+
+  // Checks that the backend answers, connecting if need be; throws Error
+  // (unavailable, timeout, permission_denied, ...) if it does not.
+  void ping();
+
+  // Reports every call to `observer` (observer.h); nullptr removes it. Not
+  // thread-safe: set it before sharing the store.
+  void set_observer(std::shared_ptr<Observer> observer);
+
   // --- Introspection -------------------------------------------------------
 
   // The driver's name: "memory", "sqlite", "redis", "postgres", "mysql", or a
   // custom driver's own.
   const std::string& driver_name() const noexcept { return driver_name_; }
+  // Fixed for the store's lifetime.
   const Capabilities& capabilities() const noexcept { return capabilities_; }
-
-  // Lowers the maximum serialized value size (it can never exceed
-  // kDefaultMaxValueBytes). Not thread-safe: call before sharing the store.
-  void set_max_value_bytes(std::size_t bytes);
-  // Sets how many entries list() fetches per round trip (at least 1).
-  // Not thread-safe: call before sharing the store.
-  void set_list_page_size(std::size_t entries);
-
- protected:
-  KvStore(std::string driver_name, Capabilities capabilities);
-
-  using Ttl = std::optional<std::chrono::milliseconds>;
-
-  // The driver interface. Keys are encoded (key_encoding.h) and valid; JSON
-  // text is valid. Every member may be called from many threads at once.
-  // An entry whose TTL has passed must behave as absent at once in all of
-  // them, even if it is still physically present.
-
-  // The stored JSON text, or std::nullopt if absent or expired.
-  virtual std::optional<std::string> do_get(const std::string& key) = 0;
-  // Stores `json`, replacing any previous value and TTL (ttl: positive or none).
-  virtual void do_set(const std::string& key, std::string_view json, Ttl ttl) = 0;
-  virtual void do_remove(const std::string& key) = 0;
-  // Atomically, compare stored JSON *text* byte for byte: if (expected is
-  // nullopt and the key is absent or expired) or (expected equals the live
-  // stored text), then store `desired` with `ttl` (or remove the key if
-  // desired is nullopt) and return true; otherwise return false. The core
-  // builds JSON-equality cas() on top of this.
-  virtual bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-                       std::optional<std::string_view> desired, Ttl ttl) = 0;
-  // Up to `limit` (>= 1) live entries with keys in `range`, in ascending
-  // byte order of the encoded key. Returning fewer than `limit` entries
-  // means there are no more live entries in the range.
-  virtual std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) = 0;
-
-  // Throws Error(code, message) naming this driver.
-  [[noreturn]] void fail(ErrorCode code, std::string message) const;
 
  private:
   friend class detail::ListCursor;
 
+  using Ttl = std::optional<std::chrono::milliseconds>;
+
   Ttl checked_ttl(const SetOptions& options) const;
   void check_key(const KvKey& key, bool allow_empty = false) const;
   std::string checked_value_text(const Value& value) const;
+  bool swap_json_equal(const KvKey& key, const std::optional<Value>& expected,
+                       const std::optional<Value>& desired, Ttl ttl);
+  std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit);
 
+  // Runs `call`, attaching the driver's name to any Error it throws and
+  // reporting it to the observer, if any.
+  template <class Call>
+  auto observed(Operation operation, Call&& call);
+
+  std::unique_ptr<Driver> driver_;
   std::string driver_name_;
   Capabilities capabilities_;
+  std::shared_ptr<Observer> observer_;
   // Ranges hold a weak_ptr to this; it expires when the store is destroyed.
   std::shared_ptr<const void> alive_ = std::make_shared<char>();
 };

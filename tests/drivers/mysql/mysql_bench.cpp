@@ -27,6 +27,7 @@
 #include <mutex>
 #include <thread>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 
 namespace {

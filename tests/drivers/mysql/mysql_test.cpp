@@ -26,6 +26,7 @@
 #include <sstream>
 #include <thread>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 #include <kvstore/mysql.h>
 

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 #include <pqxx/pqxx>
 

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 
 #include <catch2/catch.hpp>

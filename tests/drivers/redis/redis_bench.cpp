@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 
 namespace {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 
 #include "test_services.h"
@@ -32,6 +33,16 @@ using namespace std::chrono_literals;
 using kvstore::ErrorCode;
 using kvstore::KvKey;
 using kvstore::Value;
+
+namespace {
+// Stores connect lazily: open() and then ping(), for tests of what a
+// connection attempt reports.
+std::unique_ptr<kvstore::KvStore> open_and_ping(const std::string& url) {
+  auto store = kvstore::open(url);
+  store->ping();
+  return store;
+}
+}  // namespace
 
 namespace {
 
@@ -463,22 +474,22 @@ TEST_CASE("redis: credentials and URL forms", "[redis][url]") {
   const std::string host = url.host() + ":" + std::to_string(url.port().value_or(6379));
   // Wrong password: permission_denied, and the password is never echoed.
   try {
-    kvstore::open("redis://kvstore:sEcReT-xyz@" + host + "/0");
+    open_and_ping("redis://kvstore:sEcReT-xyz@" + host + "/0");
     FAIL("a wrong password was accepted");
   } catch (const kvstore::Error& e) {
     CHECK(e.code() == ErrorCode::permission_denied);
     CHECK(std::string(e.what()).find("sEcReT-xyz") == std::string::npos);
   }
-  CHECK(error_code_of([&] { kvstore::open("redis://kvstore@" + host + "/0"); }) ==
+  CHECK(error_code_of([&] { open_and_ping("redis://kvstore@" + host + "/0"); }) ==
         ErrorCode::invalid_argument);
-  CHECK(error_code_of([&] { kvstore::open("redis://" + host + "/x"); }) ==
+  CHECK(error_code_of([&] { open_and_ping("redis://" + host + "/x"); }) ==
         ErrorCode::invalid_argument);
-  CHECK(error_code_of([&] { kvstore::open(url_with("pool_size=0")); }) ==
+  CHECK(error_code_of([&] { open_and_ping(url_with("pool_size=0")); }) ==
         ErrorCode::invalid_argument);
-  CHECK(error_code_of([&] { kvstore::open(url_with("connect_timeout=5")); }) ==
+  CHECK(error_code_of([&] { open_and_ping(url_with("connect_timeout=5")); }) ==
         ErrorCode::invalid_argument);
-  CHECK(error_code_of([&] { kvstore::open(url_with("db=1")); }) == ErrorCode::invalid_argument);
-  CHECK(error_code_of([&] { kvstore::open("redis+unix:///nonexistent/dir/redis.sock"); }) ==
+  CHECK(error_code_of([&] { open_and_ping(url_with("db=1")); }) == ErrorCode::invalid_argument);
+  CHECK(error_code_of([&] { open_and_ping("redis+unix:///nonexistent/dir/redis.sock"); }) ==
         ErrorCode::unavailable);
   // Another database through the path: keys there are separate.
   const std::string prefix = unique_prefix("db");
@@ -498,7 +509,7 @@ TEST_CASE("redis: nothing listening gives unavailable within the connect timeout
   const int port = test_support::unused_loopback_port();
   auto start = std::chrono::steady_clock::now();
   try {
-    kvstore::open("redis://127.0.0.1:" + std::to_string(port) + "/0?connect_timeout=500ms");
+    open_and_ping("redis://127.0.0.1:" + std::to_string(port) + "/0?connect_timeout=500ms");
     FAIL("opened a store where nothing listens");
   } catch (const kvstore::Error& e) {
     CHECK(e.code() == ErrorCode::unavailable);
@@ -527,7 +538,7 @@ TEST_CASE("redis: a server that never answers gives an error within the timeouts
   const std::string url = "redis://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) +
                           "/0?connect_timeout=500ms&command_timeout=500ms";
   auto start = std::chrono::steady_clock::now();
-  ErrorCode code = error_code_of([&] { kvstore::open(url); });
+  ErrorCode code = error_code_of([&] { open_and_ping(url); });
   auto elapsed = std::chrono::steady_clock::now() - start;
   ::close(fd);
   CHECK((code == ErrorCode::timeout || code == ErrorCode::unavailable));
@@ -619,7 +630,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
   kvstore::Url url = kvstore::Url::parse(base_url());
   const std::string host = url.host() + ":" + std::to_string(url.port().value_or(6379));
   // The server has databases 0..15: 16 is a wrong URL, not a passing outage.
-  kvstore::Error db = error_of([&] { kvstore::open("redis://kvstore:kvstore@" + host + "/16"); });
+  kvstore::Error db = error_of([&] { open_and_ping("redis://kvstore:kvstore@" + host + "/16"); });
   INFO(db.what());
   CHECK(db.code() == ErrorCode::invalid_argument);
   CHECK_FALSE(db.retryable());
@@ -629,7 +640,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
   OwnRedis own;
   // A password for a default user that has none.
   kvstore::Error unneeded =
-      error_of([&] { kvstore::open("redis://:sEcReT-pw@" + own.host() + "/0"); });
+      error_of([&] { open_and_ping("redis://:sEcReT-pw@" + own.host() + "/0"); });
   INFO(unneeded.what());
   CHECK(unneeded.code() == ErrorCode::permission_denied);
   CHECK_FALSE(unneeded.retryable());
@@ -638,7 +649,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
   // WRONGPASS: a user that exists with another password, or does not exist.
   for (const char* credentials : {"kvstore:wRoNg-pw", "nobody:wRoNg-pw"}) {
     kvstore::Error wrong =
-        error_of([&] { kvstore::open(std::string("redis://") + credentials + "@" + own.host()); });
+        error_of([&] { open_and_ping(std::string("redis://") + credentials + "@" + own.host()); });
     INFO(wrong.what());
     CHECK(wrong.code() == ErrorCode::permission_denied);
     CHECK_FALSE(wrong.retryable());
@@ -649,7 +660,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
   // handshake) and at SCRIPT LOAD (the first command of db 0).
   REQUIRE(own.command({"CONFIG", "SET", "requirepass", "nEeDeD-pw"}) == REDIS_REPLY_STATUS);
   for (const char* path : {"/1", "/0"}) {
-    kvstore::Error noauth = error_of([&] { kvstore::open("redis://" + own.host() + path); });
+    kvstore::Error noauth = error_of([&] { open_and_ping("redis://" + own.host() + path); });
     INFO(noauth.what());
     CHECK(noauth.code() == ErrorCode::permission_denied);
     CHECK_FALSE(noauth.retryable());
@@ -697,7 +708,7 @@ TEST_CASE("redis: a stopped server's errors say what happened", "[redis][errors]
   CHECK(auth_ms < 2000);
   const std::string plain =
       "redis://" + own.host() + "/0?connect_timeout=300ms&command_timeout=300ms";
-  kvstore::Error load = error_of([&] { kvstore::open(plain); });
+  kvstore::Error load = error_of([&] { open_and_ping(plain); });
   INFO(load.what());
   CHECK(load.code() == ErrorCode::timeout);
   CHECK(contains(load.what(),
@@ -742,7 +753,7 @@ TEST_CASE("redis: a connect that gets no answer is a timeout that says so", "[re
   const std::string host = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
   const std::string url = "redis://:sEcReT@" + host + "/0?connect_timeout=300ms";
   auto start = std::chrono::steady_clock::now();
-  kvstore::Error e = error_of([&] { kvstore::open(url); });
+  kvstore::Error e = error_of([&] { open_and_ping(url); });
   const long long elapsed = ms_since(start);
   for (int filler : fillers) ::close(filler);
   ::close(fd);
@@ -766,7 +777,7 @@ TEST_CASE("redis: duration parameters have ranges, checked before any I/O", "[re
   for (const char* bad :
        {"command_timeout=99999999999h", "connect_timeout=99999999999h", "command_timeout=2h",
         "connect_timeout=3601s", "command_timeout=0", "connect_timeout=0"}) {
-    kvstore::Error e = error_of([&] { kvstore::open(nowhere + bad); });
+    kvstore::Error e = error_of([&] { open_and_ping(nowhere + bad); });
     INFO(bad << ": " << e.what());
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK_FALSE(e.retryable());

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
 #include <kvstore/sqlite.h>
 
@@ -28,6 +29,16 @@ using namespace std::chrono_literals;
 using kvstore::ErrorCode;
 using kvstore::KvKey;
 using kvstore::Value;
+
+namespace {
+// Stores open their database on first use: open() and then ping(), for
+// tests of what opening a file reports.
+std::unique_ptr<kvstore::KvStore> open_and_ping(const std::string& url) {
+  auto store = kvstore::open(url);
+  store->ping();
+  return store;
+}
+}  // namespace
 
 namespace {
 
@@ -177,7 +188,7 @@ TEST_CASE("sqlite: URL forms", "[sqlite][url]") {
     CHECK(kvstore::open(url)->get({"p"}) == Value(1));
     SQLite::Database raw(dir.file("params.db"));
     CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "delete");
-    CHECK(kvstore::open("sqlite:" + dir.file("wal.db")) != nullptr);
+    kvstore::open("sqlite:" + dir.file("wal.db"))->ping();  // the first call creates the file
     SQLite::Database wal(dir.file("wal.db"));
     CHECK(wal.execAndGet("PRAGMA journal_mode").getString() == "wal");
   }
@@ -320,18 +331,18 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
   TempDir dir;
   std::string message;
   SECTION("a path in a missing directory") {
-    CHECK(error_of([&] { kvstore::open("sqlite:" + dir.file("no/such/dir/kv.db")); }, &message) ==
+    CHECK(error_of([&] { open_and_ping("sqlite:" + dir.file("no/such/dir/kv.db")); }, &message) ==
           ErrorCode::unavailable);
     CHECK(message.find("does not exist") != std::string::npos);
   }
   SECTION("a directory") {
-    CHECK(error_of([&] { kvstore::open("sqlite:" + dir.path().string()); }, &message) ==
+    CHECK(error_of([&] { open_and_ping("sqlite:" + dir.path().string()); }, &message) ==
           ErrorCode::invalid_argument);
   }
   SECTION("a file that is not a SQLite database") {
     const std::string path = dir.file("text.db");
     std::ofstream(path) << std::string(8192, 'x');
-    CHECK(error_of([&] { kvstore::open("sqlite:" + path); }, &message) == ErrorCode::corrupt);
+    CHECK(error_of([&] { open_and_ping("sqlite:" + path); }, &message) == ErrorCode::corrupt);
     CHECK(message.find("not a SQLite database") != std::string::npos);
   }
   SECTION("a table that is not a kvstore table") {
@@ -340,10 +351,10 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
       SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
       db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
     }
-    CHECK(error_of([&] { kvstore::open("sqlite:" + path + "?table=users"); }, &message) ==
-          ErrorCode::corrupt);
+    CHECK(error_of([&] { open_and_ping("sqlite:" + path + "?table=users"); }, &message) ==
+          ErrorCode::invalid_argument);
     CHECK(message.find("not a kvstore table") != std::string::npos);
-    CHECK(kvstore::open("sqlite:" + path + "?table=kv") != nullptr);
+    kvstore::open("sqlite:" + path + "?table=kv")->ping();
   }
   SECTION("a read-only file and a read-only directory") {
     const std::string path = dir.file("ro.db");
@@ -358,7 +369,7 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
       int failures = 0;
       for (const std::string& target : {path, dir.file("new.db")}) {
         try {
-          kvstore::open("sqlite:" + target);
+          kvstore::open("sqlite:" + target)->ping();
           ++failures;
         } catch (const kvstore::Error& e) {
           if (e.code() != ErrorCode::permission_denied) {

@@ -8,7 +8,11 @@
 #include <memory>
 
 #include <kvstore/store.h>
-#include <kvstore/url.h>
+
+namespace kvstore {
+class Driver;
+class Url;
+}  // namespace kvstore
 
 namespace kvstore::memory {
 
@@ -16,6 +20,6 @@ namespace kvstore::memory {
 std::unique_ptr<KvStore> create();
 
 // The registry's factory for "memory:" URLs.
-std::unique_ptr<KvStore> open(Url& url);
+std::unique_ptr<Driver> open(Url& url);
 
 }  // namespace kvstore::memory

@@ -41,13 +41,17 @@
 #include <memory>
 
 #include <kvstore/store.h>
-#include <kvstore/url.h>
+
+namespace kvstore {
+class Driver;
+class Url;
+}  // namespace kvstore
 
 namespace kvstore::mysql {
 
 // The registry's factory for "mysql://" and "mariadb://" URLs. Takes the
 // parameters above from `url` and rejects unknown ones before any I/O; no
 // connection is opened until the first call on the store.
-std::unique_ptr<KvStore> open(Url& url);
+std::unique_ptr<Driver> open(Url& url);
 
 }  // namespace kvstore::mysql

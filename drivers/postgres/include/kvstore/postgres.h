@@ -47,13 +47,17 @@
 #include <memory>
 
 #include <kvstore/store.h>
-#include <kvstore/url.h>
+
+namespace kvstore {
+class Driver;
+class Url;
+}  // namespace kvstore
 
 namespace kvstore::postgres {
 
 // The registry's factory for "postgres://" and "postgresql://" URLs. Takes
 // every parameter it understands (and libpq's) from `url`; throws
 // Error(invalid_argument) for a malformed URL or an unknown parameter.
-std::unique_ptr<KvStore> open(Url& url);
+std::unique_ptr<Driver> open(Url& url);
 
 }  // namespace kvstore::postgres

@@ -33,12 +33,16 @@
 #include <memory>
 
 #include <kvstore/store.h>
-#include <kvstore/url.h>
+
+namespace kvstore {
+class Driver;
+class Url;
+}  // namespace kvstore
 
 namespace kvstore::redis {
 
 // The registry's factory for "redis://" and "redis+unix://" URLs. Takes the
 // parameters above from `url` and rejects any other before connecting.
-std::unique_ptr<KvStore> open(Url& url);
+std::unique_ptr<Driver> open(Url& url);
 
 }  // namespace kvstore::redis

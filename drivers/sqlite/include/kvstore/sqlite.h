@@ -45,7 +45,11 @@
 #include <string>
 
 #include <kvstore/store.h>
-#include <kvstore/url.h>
+
+namespace kvstore {
+class Driver;
+class Url;
+}  // namespace kvstore
 
 namespace kvstore::sqlite {
 
@@ -65,15 +69,18 @@ struct Options {
   std::size_t sweep_batch = 256;
 };
 
-// Opens (creating if needed) the store `options` describe. Throws Error:
-// invalid_argument for bad options (a path containing NUL, a duration out of
-// its range above), unavailable for a path in a missing
-// directory, permission_denied for a read-only file or directory, corrupt for
-// a file that is not a SQLite database or a table that is not a kvstore table.
+// The store `options` describe. Bad options (a path containing NUL, a
+// duration out of its range above) throw Error(invalid_argument) here; the
+// database file is opened (and created if needed) by the first call, which
+// throws Error: unavailable for a path in a missing directory,
+// permission_denied for a read-only file or directory, corrupt for a file
+// that is not a SQLite database, invalid_argument for a table that is not a
+// kvstore table.
+// KvStore::ping() opens it at once.
 std::unique_ptr<KvStore> create(const Options& options);
 
 // The registry's factory for "sqlite:" URLs: takes the parameters above from
-// `url` and calls create().
-std::unique_ptr<KvStore> open(Url& url);
+// `url`, without opening the database.
+std::unique_ptr<Driver> open(Url& url);
 
 }  // namespace kvstore::sqlite

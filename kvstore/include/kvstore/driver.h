@@ -1,0 +1,110 @@
+// The driver kit: what a driver author writes against.
+//
+// A driver is a subclass of kvstore::Driver plus a factory registered for
+// its URL schemes (kvstore::register_driver, registry.h). Users never see a
+// Driver: open() wraps it in a KvStore, which validates every argument once
+// before calling the driver, turns values into JSON text and back, builds
+// JSON-equality cas() on the driver's byte-exact swap, pages listings,
+// attaches the driver's name to every Error and reports calls to the
+// observer. A driver is then a small ordered map from encoded keys to JSON
+// text with TTLs; docs/custom-driver.md walks through one.
+//
+// The factory parses its URL parameters (Url::take_*, and the shared ones
+// with take_connection_options/take_sweep_options) and constructs the
+// driver without any I/O: the registry rejects unknown parameters after the
+// factory returns, and a store connects on its first call (or ping()).
+//
+// Shared machinery for server drivers, so that every driver behaves alike:
+//   <kvstore/driver/connection_pool.h>  bounded pool, finite wait, RAII lease
+//   <kvstore/driver/retry.h>            the retry rule and error classifier
+//   <kvstore/driver/sweep_throttle.h>   when a write may sweep expired rows
+//   <kvstore/driver/shared_params.h>    pool_size, pool_timeout, connect_timeout, ...
+//   <kvstore/deadline.h>                saturating deadline arithmetic
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <kvstore/capabilities.h>
+#include <kvstore/deadline.h>
+#include <kvstore/driver/connection_pool.h>
+#include <kvstore/driver/retry.h>
+#include <kvstore/driver/shared_params.h>
+#include <kvstore/driver/sweep_throttle.h>
+#include <kvstore/error.h>
+#include <kvstore/key_encoding.h>
+#include <kvstore/registry.h>
+#include <kvstore/url.h>
+
+namespace kvstore {
+
+// One entry of a listing page: the encoded key and the stored JSON text.
+struct StoredEntry {
+  std::string key;
+  std::string json;
+};
+
+class Driver {
+ public:
+  using Ttl = std::optional<std::chrono::milliseconds>;
+
+  virtual ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // "memory", "sqlite", ...: named in every Error the store raises.
+  const std::string& name() const noexcept { return name_; }
+  const Capabilities& capabilities() const noexcept { return capabilities_; }
+
+  // The contract. Keys are encoded (key_encoding.h) and valid; TTLs are in
+  // (0, kMaxTtl]; JSON text is valid and never holds a NUL byte. Every member
+  // may be called from many threads at once. An entry whose TTL has passed
+  // must behave as absent at once in all of them, even while it is still
+  // physically present. Failures throw kvstore::Error (the store adds the
+  // driver's name if the Error has none).
+
+  // The stored JSON text, or std::nullopt if absent or expired.
+  virtual std::optional<std::string> do_get(const std::string& key) = 0;
+  // Stores `json`, replacing any previous value and TTL (ttl: none = permanent).
+  virtual void do_set(const std::string& key, std::string_view json, Ttl ttl) = 0;
+  virtual void do_remove(const std::string& key) = 0;
+  // Atomically, comparing stored JSON *text* byte for byte: if (expected is
+  // nullopt and the key is absent or expired) or (expected equals the live
+  // stored text), store `desired` with `ttl` (or remove the key if desired
+  // is nullopt) and return true; otherwise change nothing and return false.
+  // The store builds JSON-equality cas() on top of this.
+  virtual bool do_swap(const std::string& key, std::optional<std::string_view> expected,
+                       std::optional<std::string_view> desired, Ttl ttl) = 0;
+  // Up to `limit` (>= 1) live entries with keys in `range`, ascending by
+  // encoded key (plain byte order). Fewer than `limit` entries means there
+  // are no more live entries in the range.
+  virtual std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) = 0;
+  // Checks that the backend answers (connecting if need be); throws Error
+  // if it does not. The default reads one key.
+  virtual void do_ping();
+
+ protected:
+  Driver(std::string name, Capabilities capabilities);
+
+  // Throws Error(code, message) naming this driver.
+  [[noreturn]] void fail(ErrorCode code, std::string message) const;
+
+ private:
+  std::string name_;
+  Capabilities capabilities_;
+};
+
+namespace detail {
+// Called by the registration code kvstore_add_driver() generates for each
+// built-in driver (CMake), before main().
+bool register_builtin_driver(std::initializer_list<std::string_view> schemes,
+                             std::unique_ptr<Driver> (*factory)(Url&));
+}  // namespace detail
+
+}  // namespace kvstore

@@ -1,0 +1,107 @@
+// The retry runner: one rule, for every driver, for when a failed backend
+// call is repeated, when its connection is thrown away, and what Error the
+// caller finally sees.
+//
+// A driver supplies an ErrorClassifier that turns its client library's
+// exceptions into a Failure (what kind of error, whether the connection is
+// broken, whether the request may have reached the server, whether a retry
+// may succeed, the native code). run_with_retry() then:
+//   - discards the connection when it is broken;
+//   - retries, on another connection and within the deadline, a failure that
+//     is transient, at most `max_attempts` times in all, but a request that
+//     is not idempotent only if it certainly never reached the server;
+//   - otherwise throws Error(code, message, "", retryable, native_code,
+//     outcome_unknown): outcome_unknown is set for a non-idempotent request
+//     that may have been applied.
+// A kvstore::Error thrown by the body is passed through unchanged: a driver
+// raises it for failures it has classified itself.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <kvstore/driver/connection_pool.h>
+#include <kvstore/error.h>
+
+namespace kvstore {
+
+struct Failure {
+  ErrorCode code = ErrorCode::internal;
+  std::string message;
+  std::string native_code;        // SQLSTATE, errno, Redis error prefix
+  bool connection_broken = false; // discard the connection it happened on
+  bool maybe_sent = true;         // the request may have reached the server
+  bool transient = false;         // the same request may succeed if repeated
+};
+
+// Classifies the exception being handled (called inside a catch block, so
+// it may rethrow with `throw;` to inspect the exception's type).
+using ErrorClassifier = std::function<Failure(const std::exception& e)>;
+
+// Whether repeating a request can change its result: reads, plain writes and
+// removes are idempotent; a compare-and-swap is not.
+enum class Idempotence { idempotent, not_idempotent };
+
+struct RetryPolicy {
+  int max_attempts = 2;                                 // first try plus retries
+  std::chrono::milliseconds backoff{5};                 // before a retry that is not a reconnect
+};
+
+namespace detail {
+// Counts retries of the call in progress on this thread, for the observer.
+inline thread_local int retries_in_call = 0;
+}  // namespace detail
+
+// The Error a classified failure becomes when it is not retried.
+inline Error to_error(Failure failure, Idempotence idempotence) {
+  const bool unknown = idempotence == Idempotence::not_idempotent && failure.maybe_sent &&
+                       failure.connection_broken;
+  const bool retryable = failure.transient || is_retryable_by_default(failure.code);
+  return Error(failure.code, std::move(failure.message), {}, retryable,
+               std::move(failure.native_code), unknown);
+}
+
+// Runs body(connection) on a connection leased from `pool` until it succeeds
+// or the rule above says stop. `deadline` bounds the waits for connections
+// and the retries (a body enforces it on its own I/O).
+template <class Connection, class Body>
+auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
+                    Idempotence idempotence, std::chrono::steady_clock::time_point deadline,
+                    Body&& body, const RetryPolicy& policy = {}) -> decltype(body(std::declval<Connection&>())) {
+  for (int attempt = 1;; ++attempt) {
+    std::chrono::milliseconds pause{0};
+    {
+      auto lease = pool.acquire(deadline);
+      try {
+        return body(*lease);
+      } catch (const Error&) {
+        throw;
+      } catch (const std::exception& e) {
+        Failure failure = classify(e);
+        if (failure.connection_broken) lease.discard();
+        const bool may_repeat = idempotence == Idempotence::idempotent || !failure.maybe_sent;
+        // A broken connection that had been used before is most likely one the
+        // server closed while it sat idle: a fresh one deserves one more try.
+        const bool stale = failure.connection_broken && !lease.fresh();
+        const bool worth_it = failure.transient || stale;
+        if (!may_repeat || !worth_it || attempt >= policy.max_attempts ||
+            std::chrono::steady_clock::now() >= deadline) {
+          throw to_error(std::move(failure), idempotence);
+        }
+        ++detail::retries_in_call;
+        if (!failure.connection_broken) pause = policy.backoff * attempt;
+      }
+    }  // the lease goes back before any pause
+    if (pause.count() > 0) {
+      std::this_thread::sleep_until(
+          std::min(deadline, std::chrono::steady_clock::now() + pause));
+    }
+  }
+}
+
+}  // namespace kvstore

@@ -1,0 +1,42 @@
+// The URL parameters every driver with connections or sweeps shares: one
+// name, one range, one default and one unit syntax ("500ms", "2s") in every
+// driver. A driver takes them with these functions instead of its own
+// Url::take_* calls (docs/drivers.md lists them).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include <kvstore/driver/connection_pool.h>
+#include <kvstore/url.h>
+
+namespace kvstore {
+
+struct ConnectionOptions {
+  std::size_t pool_size = 8;                      // pool_size:       1..1024
+  std::chrono::milliseconds pool_timeout{5000};   // pool_timeout:    1ms..1h
+  std::chrono::milliseconds connect_timeout{5000};// connect_timeout: 1ms..1h
+  std::chrono::milliseconds command_timeout{10000};// command_timeout: 1ms..1h
+
+  PoolOptions pool() const {
+    PoolOptions options;
+    options.size = pool_size;
+    options.wait_timeout = pool_timeout;
+    return options;
+  }
+};
+
+struct SweepOptions {
+  std::chrono::milliseconds sweep_interval{1000};  // sweep_interval: 0..1h; 0 turns sweeping off
+  std::size_t sweep_batch = 500;                   // sweep_batch:    1..100000 rows per sweep
+};
+
+// Takes pool_size, pool_timeout, connect_timeout and command_timeout from
+// `url`, each absent one keeping its default. Throws Error(invalid_argument)
+// for a value out of range.
+ConnectionOptions take_connection_options(Url& url);
+
+// Takes sweep_interval and sweep_batch from `url`.
+SweepOptions take_sweep_options(Url& url);
+
+}  // namespace kvstore
