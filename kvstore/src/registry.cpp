@@ -95,10 +95,7 @@ std::unique_ptr<KvStore> open(std::string_view text) {
   StoreSettings settings;
   std::unique_ptr<Driver> driver;
   try {
-    settings.max_value_bytes = url.take_size("max_value_size");
-    if (auto pages = url.take_int("list_page_size", 1, 100000)) {
-      settings.list_page_size = static_cast<std::size_t>(*pages);
-    }
+    settings = take_store_settings(url);
     driver = factory(url);
   } catch (const Error& e) {
     // Every error names its driver, including those a factory raises

@@ -20,6 +20,15 @@ ConnectionOptions take_connection_options(Url& url) {
   return options;
 }
 
+StoreSettings take_store_settings(Url& url) {
+  StoreSettings settings;
+  settings.max_value_bytes = url.take_size("max_value_size");
+  if (auto pages = url.take_int("list_page_size", 1, 100000)) {
+    settings.list_page_size = static_cast<std::size_t>(*pages);
+  }
+  return settings;
+}
+
 SweepOptions take_sweep_options(Url& url) {
   SweepOptions options;
   if (auto v = url.take_duration("sweep_interval", std::chrono::milliseconds(0), kLongest)) {

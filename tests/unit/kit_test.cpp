@@ -29,9 +29,18 @@ struct Broken : std::runtime_error {
   bool sent = true;
 };
 
+struct TimedOut : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 kvstore::Failure classify(const std::exception& e) {
   kvstore::Failure f;
   f.message = e.what();
+  if (dynamic_cast<const TimedOut*>(&e) != nullptr) {
+    f.code = ErrorCode::timeout;
+    f.connection_broken = true;  // its reply may still arrive: the connection is unusable
+    return f;
+  }
   if (const auto* broken = dynamic_cast<const Broken*>(&e)) {
     f.code = ErrorCode::unavailable;
     f.connection_broken = true;
@@ -162,6 +171,26 @@ TEST_CASE("retry: idempotent calls retry a stale broken connection once", "[kit]
   CHECK(result == 2);  // the broken connection was discarded, a new one made
   CHECK(kvstore::detail::retries_in_call == 1);
   CHECK(pool.open_count() == 1);
+}
+
+TEST_CASE("retry: a timeout is not retried as a stale connection", "[kit][retry]") {
+  std::atomic<int> made{0};
+  ConnectionPool<FakeConnection> pool({2, 1s, 60s}, counting_connect(made));
+  { auto warm = pool.acquire(); }
+  int calls = 0;
+  try {
+    kvstore::run_with_retry(pool, classify, kvstore::Idempotence::idempotent,
+                            kvstore::deadline_after(5s), [&](FakeConnection&) -> int {
+                              ++calls;
+                              throw TimedOut("no reply within command_timeout");
+                            });
+    FAIL("no error");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::timeout);
+    CHECK(e.retryable());
+  }
+  CHECK(calls == 1);  // one wait of command_timeout, not two
+  CHECK(pool.open_count() == 0);
 }
 
 TEST_CASE("retry: a write that may have been sent is not retried and says outcome unknown",

@@ -14,7 +14,10 @@
 //     outcome_unknown): outcome_unknown is set for a non-idempotent request
 //     that may have been applied.
 // A kvstore::Error thrown by the body is passed through unchanged: a driver
-// raises it for failures it has classified itself.
+// raises it for failures it has classified itself. So is whatever the pool's
+// Connect function throws (a failed connect is not classified: the connect
+// function raises the Error it means, e.g. with to_error()). A timeout is
+// never retried as a stale connection.
 #pragma once
 
 #include <algorithm>
@@ -33,10 +36,10 @@ namespace kvstore {
 struct Failure {
   ErrorCode code = ErrorCode::internal;
   std::string message;
-  std::string native_code;        // SQLSTATE, errno, Redis error prefix
-  bool connection_broken = false; // discard the connection it happened on
-  bool maybe_sent = true;         // the request may have reached the server
-  bool transient = false;         // the same request may succeed if repeated
+  std::string native_code;         // SQLSTATE, errno, Redis error prefix
+  bool connection_broken = false;  // discard the connection it happened on
+  bool maybe_sent = true;          // the request may have reached the server
+  bool transient = false;          // the same request may succeed if repeated
 };
 
 // Classifies the exception being handled (called inside a catch block, so
@@ -48,8 +51,8 @@ using ErrorClassifier = std::function<Failure(const std::exception& e)>;
 enum class Idempotence { idempotent, not_idempotent };
 
 struct RetryPolicy {
-  int max_attempts = 2;                                 // first try plus retries
-  std::chrono::milliseconds backoff{5};                 // before a retry that is not a reconnect
+  int max_attempts = 2;                  // first try plus retries
+  std::chrono::milliseconds backoff{5};  // before a retry that is not a reconnect
 };
 
 namespace detail {
@@ -59,8 +62,8 @@ inline thread_local int retries_in_call = 0;
 
 // The Error a classified failure becomes when it is not retried.
 inline Error to_error(Failure failure, Idempotence idempotence) {
-  const bool unknown = idempotence == Idempotence::not_idempotent && failure.maybe_sent &&
-                       failure.connection_broken;
+  const bool unknown =
+      idempotence == Idempotence::not_idempotent && failure.maybe_sent && failure.connection_broken;
   const bool retryable = failure.transient || is_retryable_by_default(failure.code);
   return Error(failure.code, std::move(failure.message), {}, retryable,
                std::move(failure.native_code), unknown);
@@ -72,7 +75,8 @@ inline Error to_error(Failure failure, Idempotence idempotence) {
 template <class Connection, class Body>
 auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
                     Idempotence idempotence, std::chrono::steady_clock::time_point deadline,
-                    Body&& body, const RetryPolicy& policy = {}) -> decltype(body(std::declval<Connection&>())) {
+                    Body&& body, const RetryPolicy& policy = {})
+    -> decltype(body(std::declval<Connection&>())) {
   for (int attempt = 1;; ++attempt) {
     std::chrono::milliseconds pause{0};
     {
@@ -87,7 +91,10 @@ auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& cla
         const bool may_repeat = idempotence == Idempotence::idempotent || !failure.maybe_sent;
         // A broken connection that had been used before is most likely one the
         // server closed while it sat idle: a fresh one deserves one more try.
-        const bool stale = failure.connection_broken && !lease.fresh();
+        // Not after a timeout: the server is slow, not gone, and a second
+        // wait would double the caller's.
+        const bool stale =
+            failure.connection_broken && failure.code != ErrorCode::timeout && !lease.fresh();
         const bool worth_it = failure.transient || stale;
         if (!may_repeat || !worth_it || attempt >= policy.max_attempts ||
             std::chrono::steady_clock::now() >= deadline) {
@@ -98,8 +105,7 @@ auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& cla
       }
     }  // the lease goes back before any pause
     if (pause.count() > 0) {
-      std::this_thread::sleep_until(
-          std::min(deadline, std::chrono::steady_clock::now() + pause));
+      std::this_thread::sleep_until(std::min(deadline, std::chrono::steady_clock::now() + pause));
     }
   }
 }

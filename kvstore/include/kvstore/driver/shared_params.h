@@ -8,15 +8,16 @@
 #include <cstddef>
 
 #include <kvstore/driver/connection_pool.h>
+#include <kvstore/store.h>
 #include <kvstore/url.h>
 
 namespace kvstore {
 
 struct ConnectionOptions {
-  std::size_t pool_size = 8;                      // pool_size:       1..1024
-  std::chrono::milliseconds pool_timeout{5000};   // pool_timeout:    1ms..1h
-  std::chrono::milliseconds connect_timeout{5000};// connect_timeout: 1ms..1h
-  std::chrono::milliseconds command_timeout{10000};// command_timeout: 1ms..1h
+  std::size_t pool_size = 8;                         // pool_size:       1..1024
+  std::chrono::milliseconds pool_timeout{5000};      // pool_timeout:    1ms..1h
+  std::chrono::milliseconds connect_timeout{5000};   // connect_timeout: 1ms..1h
+  std::chrono::milliseconds command_timeout{10000};  // command_timeout: 1ms..1h
 
   PoolOptions pool() const {
     PoolOptions options;
@@ -38,5 +39,9 @@ ConnectionOptions take_connection_options(Url& url);
 
 // Takes sweep_interval and sweep_batch from `url`.
 SweepOptions take_sweep_options(Url& url);
+
+// Takes the parameters every store accepts (max_value_size, list_page_size),
+// as open() does; for a driver's Options::from_url.
+StoreSettings take_store_settings(Url& url);
 
 }  // namespace kvstore
