@@ -5,14 +5,15 @@
 # results and the chart, and stop the servers.
 #
 # Usage: scripts/bench-all.sh [OUT_DIR] [kvbench options...]
-#   OUT_DIR defaults to docs/benchmarks; it receives results.json, results.csv,
-#   chart.svg (+ chart.gp, chart.dat) and table.txt (the printed report).
+#   OUT_DIR defaults to build/bench-results; it receives results.json,
+#   results.csv, chart.svg (+ chart.gp, chart.dat) and table.txt (the printed
+#   report). Copy chart.svg to docs/benchmarks/ to update the docs' chart.
 # Environment: KVSTORE_BUILD_ROOT (default build/), KVSTORE_JOBS (default nproc),
 #   KVSTORE_CMAKE_ARGS (extra CMake arguments, e.g. "-DKVSTORE_WITH_MYSQL=OFF").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-out=${1:-docs/benchmarks}
+out=${1:-${KVSTORE_BUILD_ROOT:-$root/build}/bench-results}
 if (($#)); then shift; fi
 build=${KVSTORE_BUILD_ROOT:-$root/build}/bench
 jobs=${KVSTORE_JOBS:-$(nproc)}

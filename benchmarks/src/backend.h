@@ -83,7 +83,8 @@ class Backend {
 };
 
 // kvstore::open(url). Throws kvstore::Error (e.g. unsupported) if it cannot open.
-std::unique_ptr<Backend> make_kvstore_backend(const std::string& url);
+// `observed`: with a counting kvstore::Observer installed (named "<driver>+observer").
+std::unique_ptr<Backend> make_kvstore_backend(const std::string& url, bool observed = false);
 
 // The raw baseline for `driver` (sqlite, redis, postgres, mysql) against the
 // server or file `url` names. Throws std::runtime_error if this build has no

@@ -1,6 +1,10 @@
 // The measured side: any kvstore URL through kvstore::open().
 #include "backend.h"
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
 namespace kvbench {
 
 namespace {
@@ -59,36 +63,60 @@ class KvstoreSession final : public Session {
   std::optional<std::string> text_;
 };
 
+// Counts calls, as a metrics observer would: what the observer hook costs
+// is measured against the same store without one (--observer).
+class CountingObserver final : public kvstore::Observer {
+ public:
+  void on_call(const kvstore::CallRecord& call) noexcept override {
+    calls_.fetch_add(1, std::memory_order_relaxed);
+    nanoseconds_.fetch_add(static_cast<std::uint64_t>(call.duration.count()),
+                           std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::uint64_t> nanoseconds_{0};
+};
+
 class KvstoreBackend final : public Backend {
  public:
-  explicit KvstoreBackend(std::string url)
-      : url_(std::move(url)),
-        store_(kvstore::open(url_)),
-        where_(kvstore::Url::parse(url_).redacted()) {}
+  KvstoreBackend(std::string url, bool observed)
+      : url_(std::move(url)), observed_(observed), where_(kvstore::Url::parse(url_).redacted()) {
+    open_store();
+  }
 
-  std::string name() const override { return store_->driver_name(); }
+  std::string name() const override {
+    return store_->driver_name() + (observed_ ? "+observer" : "");
+  }
   std::string driver() const override { return store_->driver_name(); }
   bool raw() const override { return false; }
   std::string where() const override { return where_; }
   void reset() override {
     // A fresh handle per workload (a new empty store for memory:).
     store_.reset();
-    store_ = kvstore::open(url_);
+    open_store();
   }
   std::unique_ptr<Session> session(Mode mode) override {
     return std::make_unique<KvstoreSession>(*store_, mode);
   }
 
  private:
+  void open_store() {
+    store_ = kvstore::open(url_);
+    store_->ping();  // stores connect lazily: fail here, not in the first timed call
+    if (observed_) store_->set_observer(std::make_shared<CountingObserver>());
+  }
+
   std::string url_;
-  std::unique_ptr<kvstore::KvStore> store_;
+  bool observed_;
   std::string where_;
+  std::unique_ptr<kvstore::KvStore> store_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_kvstore_backend(const std::string& url) {
-  return std::make_unique<KvstoreBackend>(url);
+std::unique_ptr<Backend> make_kvstore_backend(const std::string& url, bool observed) {
+  return std::make_unique<KvstoreBackend>(url, observed);
 }
 
 }  // namespace kvbench

@@ -132,6 +132,7 @@ int run(int argc, char** argv) {
   for (const auto& url : urls) {
     try {
       backends.push_back(make_kvstore_backend(url));
+      if (opt.observer) backends.push_back(make_kvstore_backend(url, /*observed=*/true));
     } catch (const kvstore::Error& e) {
       std::string where = url;
       try {

@@ -136,6 +136,8 @@ Options parse_options(const std::vector<std::string>& args) {
       o.chart_path = need();
     } else if (arg == "--quick") {
       o.quick = true;
+    } else if (arg == "--observer") {
+      o.observer = true;
     } else if (arg == "--no-progress") {
       o.progress = false;
     } else if (arg == "--list-workloads") {
@@ -180,6 +182,8 @@ Workloads
   --list-background N  other keys in the store for list-prefix (default 1000000;
                        200000 in the embedded default run without --url)
   --seed N             random seed (default 42)
+  --observer           also run each kvstore URL with a counting observer installed
+                       ("<driver>+observer"), to measure the hook's cost
   --quick              smoke run: 0.2s runs, 1000 keys, threads 1,2, small list store
 Output
   --out DIR            write DIR/results.json, results.csv and chart.svg

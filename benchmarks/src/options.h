@@ -25,8 +25,9 @@ struct Options {
   std::vector<std::string> modes;  // --modes json,text; empty: each workload's default
   std::string out_dir;             // --out DIR: results.json, results.csv, chart.svg
   std::string json_path, csv_path, chart_path;
-  bool quick = false;    // --quick: a smoke run
-  bool progress = true;  // --no-progress disables the bar even on a terminal
+  bool observer = false;  // --observer: also measure each URL with a counting observer
+  bool quick = false;     // --quick: a smoke run
+  bool progress = true;   // --no-progress disables the bar even on a terminal
   bool help = false;
   bool list_workloads = false;  // --list-workloads
 };

@@ -227,8 +227,8 @@ std::string write_chart(const Report& report, const std::string& svg_path) {
   // Colour by driver (dark: kvstore, light: raw baseline); json bars are
   // solid, text (zero-parse / raw bytes) bars are hatched.
   static const std::map<std::string, std::pair<const char*, const char*>> kColours = {
-      {"memory", {"#555555", "#bbbbbb"}},   {"sqlite", {"#1f5fa8", "#8fb8e6"}},
-      {"redis", {"#b8322a", "#f0a09a"}},    {"postgres", {"#2a8a3e", "#9bd6a6"}},
+      {"memory", {"#555555", "#bbbbbb"}}, {"sqlite", {"#1f5fa8", "#8fb8e6"}},
+      {"redis", {"#b8322a", "#f0a09a"}},  {"postgres", {"#2a8a3e", "#9bd6a6"}},
       {"mysql", {"#d07a10", "#f5c98a"}},
   };
   std::vector<std::string> styles;
@@ -283,9 +283,8 @@ std::string write_chart(const Report& report, const std::string& svg_path) {
           << " (higher is better)'\n"
           << "plot ";
       for (std::size_t i = 0; i < series.size(); ++i) {
-        out << (i ? ", \\\n     '' " : "'" + dat + "' ") << "index " << block << " using "
-            << i + 2 << (i ? "" : ":xtic(1)") << " title columnheader(" << i + 2 << ") "
-            << styles[i];
+        out << (i ? ", \\\n     '' " : "'" + dat + "' ") << "index " << block << " using " << i + 2
+            << (i ? "" : ":xtic(1)") << " title columnheader(" << i + 2 << ") " << styles[i];
       }
       out << "\n";
       ++block;
