@@ -26,6 +26,7 @@
 
 #include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
+#include <kvstore/redis.h>
 
 #include "test_services.h"
 
@@ -213,6 +214,7 @@ class OwnRedis {
   OwnRedis& operator=(const OwnRedis&) = delete;
 
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
   void pause() { REQUIRE(::kill(pid_, SIGSTOP) == 0); }
   void resume() { REQUIRE(::kill(pid_, SIGCONT) == 0); }
   // SIGTERM and wait until the process is gone, so the port refuses.
@@ -478,6 +480,7 @@ TEST_CASE("redis: credentials and URL forms", "[redis][url]") {
     FAIL("a wrong password was accepted");
   } catch (const kvstore::Error& e) {
     CHECK(e.code() == ErrorCode::permission_denied);
+    CHECK(e.native_code() == "WRONGPASS");
     CHECK(std::string(e.what()).find("sEcReT-xyz") == std::string::npos);
   }
   CHECK(error_code_of([&] { open_and_ping("redis://kvstore@" + host + "/0"); }) ==
@@ -633,6 +636,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
   kvstore::Error db = error_of([&] { open_and_ping("redis://kvstore:kvstore@" + host + "/16"); });
   INFO(db.what());
   CHECK(db.code() == ErrorCode::invalid_argument);
+  CHECK(db.native_code() == "ERR");
   CHECK_FALSE(db.retryable());
   CHECK(contains(db.what(), "database 16 does not exist"));
   CHECK(contains(db.what(), "DB index is out of range"));
@@ -643,6 +647,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
       error_of([&] { open_and_ping("redis://:sEcReT-pw@" + own.host() + "/0"); });
   INFO(unneeded.what());
   CHECK(unneeded.code() == ErrorCode::permission_denied);
+  CHECK(unneeded.native_code() == "ERR");
   CHECK_FALSE(unneeded.retryable());
   CHECK(contains(unneeded.what(), "no password set for the default user"));
   CHECK_FALSE(contains(unneeded.what(), "sEcReT-pw"));
@@ -652,6 +657,8 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
         error_of([&] { open_and_ping(std::string("redis://") + credentials + "@" + own.host()); });
     INFO(wrong.what());
     CHECK(wrong.code() == ErrorCode::permission_denied);
+    CHECK(wrong.native_code() == "WRONGPASS");
+    CHECK_FALSE(wrong.outcome_unknown());
     CHECK_FALSE(wrong.retryable());
     CHECK(contains(wrong.what(), "WRONGPASS"));
     CHECK_FALSE(contains(wrong.what(), "wRoNg-pw"));
@@ -663,6 +670,7 @@ TEST_CASE("redis: configuration errors are never retryable", "[redis][url][error
     kvstore::Error noauth = error_of([&] { open_and_ping("redis://" + own.host() + path); });
     INFO(noauth.what());
     CHECK(noauth.code() == ErrorCode::permission_denied);
+    CHECK(noauth.native_code() == "NOAUTH");
     CHECK_FALSE(noauth.retryable());
     CHECK(contains(noauth.what(), "NOAUTH"));
   }
@@ -815,4 +823,140 @@ TEST_CASE("redis: a TTL of kMaxTtl is stored exactly", "[redis][ttl]") {
   CHECK(store->cas({"far"}, Value("f"), Value("g"), {kvstore::kMaxTtl}));
   CHECK(store->get({"far"}) == Value("g"));
   store->remove({"far"});
+}
+
+TEST_CASE("redis: errors carry the server's error prefix as native_code", "[redis][errors]") {
+  const std::string prefix = unique_prefix("native");
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  store->set({"k"}, 1);
+  // Something other than kvstore wrote the value key: a list, not a string.
+  Raw raw;
+  const std::string vkey = tag_of(prefix) + ":v:" + kvstore::encode_key({"k"});
+  raw.integer({"DEL", vkey});
+  raw.integer({"RPUSH", vkey, "x"});
+  kvstore::Error get = error_of([&] { store->get({"k"}); });
+  INFO(get.what());
+  CHECK(get.code() == ErrorCode::corrupt);
+  CHECK(get.native_code() == "WRONGTYPE");
+  CHECK_FALSE(get.retryable());
+  CHECK_FALSE(get.outcome_unknown());
+  // Inside the write script too; a cas that got an error reply did not
+  // happen, so its outcome is known.
+  kvstore::Error cas = error_of([&] { store->cas({"k"}, Value(1), Value(2)); });
+  INFO(cas.what());
+  CHECK(cas.code() == ErrorCode::corrupt);
+  CHECK(cas.native_code() == "WRONGTYPE");
+  CHECK_FALSE(cas.outcome_unknown());
+  // kvstore's own errors have none.
+  kvstore::Error empty = error_of([&] { store->get({}); });
+  CHECK(empty.native_code().empty());
+  raw.integer({"DEL", vkey});
+  store->remove({"k"});
+}
+
+TEST_CASE("redis: a cas whose reply is lost has an unknown outcome", "[redis][errors]") {
+  OwnRedis own;
+  auto store = kvstore::open("redis://kvstore:kvstore@" + own.host() +
+                             "/0?command_timeout=300ms&connect_timeout=300ms&pool_size=1&prefix=" +
+                             unique_prefix("unknown"));
+  store->set({"k"}, 1);
+  own.pause();  // the request reaches the server's socket, no reply comes
+  kvstore::Error cas = error_of([&] { store->cas({"k"}, Value(1), Value(2)); });
+  INFO(cas.what());
+  CHECK(cas.code() == ErrorCode::timeout);
+  CHECK(cas.outcome_unknown());
+  CHECK(cas.retryable());
+  CHECK(cas.native_code().empty());
+  // A plain set that times out may be repeated: its outcome is not "unknown".
+  kvstore::Error set = error_of([&] { store->set({"other"}, 1); });
+  INFO(set.what());
+  CHECK(set.code() == ErrorCode::timeout);
+  CHECK_FALSE(set.outcome_unknown());
+  own.resume();
+  // The server reads the swap it was sent and applies it: it really was
+  // unknown, not failed.
+  std::optional<Value> seen;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = store->get({"k"});
+    if (seen == Value(2)) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(seen == Value(2));
+}
+
+TEST_CASE("redis: pool_timeout bounds the wait for a free connection", "[redis][errors]") {
+  OwnRedis own;
+  auto store = kvstore::open("redis://kvstore:kvstore@" + own.host() +
+                             "/0?command_timeout=3s&pool_size=1&pool_timeout=200ms&prefix=" +
+                             unique_prefix("pooltimeout"));
+  store->set({"k"}, 1);
+  own.pause();
+  std::thread busy([&] {
+    // Holds the only connection until the server resumes and answers.
+    try {
+      (void)store->get({"k"});
+    } catch (const kvstore::Error&) {
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  const auto start = std::chrono::steady_clock::now();
+  kvstore::Error wait = error_of([&] { store->get({"k"}); });
+  const long long waited = ms_since(start);
+  own.resume();
+  busy.join();
+  INFO(wait.what());
+  CHECK(wait.code() == ErrorCode::timeout);
+  CHECK(wait.retryable());
+  CHECK(contains(wait.what(), "pool_timeout (200ms)"));
+  CHECK(waited >= 150);
+  CHECK(waited < 2000);
+  CHECK(store->get({"k"}) == Value(1));
+}
+
+TEST_CASE("redis: a store built from typed Options", "[redis][url]") {
+  OwnRedis own;
+  const std::string password = "p@ss:w/rd";
+  REQUIRE(own.command({"ACL", "SETUSER", "typed", "on", ">" + password, "~*", "&*", "+@all"}) ==
+          REDIS_REPLY_STATUS);
+  kvstore::redis::Options options;
+  options.host = "127.0.0.1";
+  options.port = static_cast<std::uint16_t>(own.port());
+  options.user = "typed";
+  options.password = password;  // plain text, no percent-encoding
+  options.prefix = unique_prefix("typed");
+  options.pool_size = 2;
+  options.command_timeout = 2s;
+  auto store = kvstore::redis::create(options);
+  store->ping();
+  store->set({"a", "b"}, Value{{"x", 1}}, {10s});
+  CHECK(store->get({"a", "b"}) == Value{{"x", 1}});
+  CHECK(store->cas({"a", "b"}, Value{{"x", 1}}, Value(2)));
+  CHECK(store->list({"a"}).to_vector().size() == 1);
+
+  // The same options from a URL, the password percent-encoded there.
+  const std::string url = "redis://typed:p%40ss%3Aw%2Frd@" + own.host() +
+                          "/0?prefix=" + options.prefix + "&pool_size=2&command_timeout=2s";
+  kvstore::redis::Options parsed = kvstore::redis::Options::from_url(url);
+  CHECK(parsed.password == password);
+  CHECK(parsed.user == options.user);
+  CHECK(parsed.port == options.port);
+  CHECK(parsed.prefix == options.prefix);
+  CHECK(kvstore::open(url)->get({"a", "b"}) == Value(2));
+
+  // A wrong typed password: refused, and never quoted.
+  options.password = "wRoNg@pw";
+  kvstore::Error wrong = error_of([&] { kvstore::redis::create(options)->ping(); });
+  INFO(wrong.what());
+  CHECK(wrong.code() == ErrorCode::permission_denied);
+  CHECK(wrong.native_code() == "WRONGPASS");
+  CHECK(contains(wrong.what(), "redis://typed:***@" + own.host() + "/0"));
+  CHECK_FALSE(contains(wrong.what(), "wRoNg"));
+
+  // create() does no I/O: a store for a server that is not there is made,
+  // and its first call says so.
+  own.stop();
+  options.password = password;
+  auto absent = kvstore::redis::create(options);
+  CHECK(error_code_of([&] { absent->ping(); }) == ErrorCode::unavailable);
 }
