@@ -336,6 +336,11 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
     CHECK(error_of([&] { open_and_ping("sqlite:" + dir.file("no/such/dir/kv.db")); }, &message) ==
           ErrorCode::unavailable);
     CHECK(message.find("does not exist") != std::string::npos);
+    try {
+      open_and_ping("sqlite:" + dir.file("no/such/dir/kv.db"));
+    } catch (const kvstore::Error& e) {
+      CHECK(e.native_code() == std::to_string(SQLITE_CANTOPEN));
+    }
   }
   SECTION("a directory") {
     CHECK(error_of([&] { open_and_ping("sqlite:" + dir.path().string()); }, &message) ==
