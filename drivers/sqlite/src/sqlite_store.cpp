@@ -35,10 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-using detail::Connection;
-using detail::kDriver;
-using detail::SqliteError;
-using namespace detail;  // statement ids
+using namespace detail;  // Connection, SqliteError, the statement ids, ...
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
