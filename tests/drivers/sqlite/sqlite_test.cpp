@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
@@ -334,6 +336,11 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
     CHECK(error_of([&] { open_and_ping("sqlite:" + dir.file("no/such/dir/kv.db")); }, &message) ==
           ErrorCode::unavailable);
     CHECK(message.find("does not exist") != std::string::npos);
+    try {
+      open_and_ping("sqlite:" + dir.file("no/such/dir/kv.db"));
+    } catch (const kvstore::Error& e) {
+      CHECK(e.native_code() == std::to_string(SQLITE_CANTOPEN));
+    }
   }
   SECTION("a directory") {
     CHECK(error_of([&] { open_and_ping("sqlite:" + dir.path().string()); }, &message) ==
@@ -344,6 +351,11 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
     std::ofstream(path) << std::string(8192, 'x');
     CHECK(error_of([&] { open_and_ping("sqlite:" + path); }, &message) == ErrorCode::corrupt);
     CHECK(message.find("not a SQLite database") != std::string::npos);
+    try {
+      open_and_ping("sqlite:" + path);
+    } catch (const kvstore::Error& e) {
+      CHECK(e.native_code() == std::to_string(SQLITE_NOTADB));
+    }
   }
   SECTION("a table that is not a kvstore table") {
     const std::string path = dir.file("other.db");
@@ -372,7 +384,9 @@ TEST_CASE("sqlite: clear errors for unusable files", "[sqlite][errors]") {
           kvstore::open("sqlite:" + target)->ping();
           ++failures;
         } catch (const kvstore::Error& e) {
-          if (e.code() != ErrorCode::permission_denied) {
+          // SQLITE_READONLY for the file, SQLITE_CANTOPEN for the directory.
+          if (e.code() != ErrorCode::permission_denied ||
+              e.native_code() != (target == path ? "8" : "14")) {
             std::fprintf(stderr, "%s\n", e.what());
             ++failures;
           }
@@ -512,9 +526,11 @@ TEST_CASE("sqlite: a path containing NUL is invalid_argument, before any I/O", "
 TEST_CASE("sqlite: duration options have ranges, in URLs and in Options", "[sqlite][url]") {
   TempDir dir;
   const std::string file = "sqlite:" + dir.file("ranges.db");
-  for (const char* bad : {"busy_timeout=2h", "busy_timeout=99999999999h", "sweep_interval=3601s",
-                          "sweep_interval=99999999999h", "pool_timeout=0", "pool_timeout=2h",
-                          "pool_timeout=99999999999h"}) {
+  for (const char* bad :
+       {"busy_timeout=2h", "busy_timeout=99999999999h", "sweep_interval=3601s",
+        "sweep_interval=99999999999h", "pool_timeout=0", "pool_timeout=2h",
+        "pool_timeout=99999999999h", "connect_timeout=0", "connect_timeout=2h", "command_timeout=0",
+        "command_timeout=2h", "sweep_batch=0", "sweep_batch=100001", "pool_size=1025"}) {
     INFO(bad);
     CHECK(error_of([&] { kvstore::open(file + "?" + bad); }) == ErrorCode::invalid_argument);
   }
@@ -543,7 +559,10 @@ TEST_CASE("sqlite: duration options have ranges, in URLs and in Options", "[sqli
         with([](auto& o) { o.busy_timeout = 1h + 1ms; }),
         with([](auto& o) { o.busy_timeout = ms(-1); }),
         with([](auto& o) { o.pool_timeout = ms(0); }),
-        with([](auto& o) { o.pool_timeout = ms::max(); })}) {
+        with([](auto& o) { o.pool_timeout = ms::max(); }),
+        with([](auto& o) { o.connect_timeout = ms(0); }),
+        with([](auto& o) { o.command_timeout = 1h + 1ms; }), with([](auto& o) { o.pool_size = 0; }),
+        with([](auto& o) { o.pool_size = 1025; }), with([](auto& o) { o.sweep_batch = 100001; })}) {
     INFO(options.sweep_interval.count()
          << " " << options.busy_timeout.count() << " " << options.pool_timeout.count());
     CHECK(error_of([&] { kvstore::sqlite::create(options)->set({"k"}, 1, {1s}); }) ==
@@ -620,12 +639,169 @@ TEST_CASE("sqlite: a caller finding every pooled connection busy times out after
   CHECK(error.code() == ErrorCode::timeout);
   CHECK(error.retryable());
   CHECK(error.driver() == "sqlite");
-  CHECK(std::string(error.what()).find("pool_size=1") != std::string::npos);
-  CHECK(std::string(error.what()).find("pool_timeout=300ms") != std::string::npos);
+  // The kit's pool says how many connections stayed busy for how long.
+  CHECK(std::string(error.what()).find("all 1 pooled connections") != std::string::npos);
+  CHECK(std::string(error.what()).find("pool_timeout (300ms)") != std::string::npos);
   CHECK(waited >= 290);
   CHECK(waited < 1500);
   CHECK(writer_still_waiting);
   // The writer was not disturbed, and the pool works again.
   CHECK(writer_error.empty());
   CHECK(store->get({"k"}) == Value(2));
+}
+
+namespace {
+kvstore::Error error_from(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const kvstore::Error& e) {
+    return e;
+  }
+  FAIL("no kvstore::Error was thrown");
+  return kvstore::Error(ErrorCode::internal, "none");
+}
+
+long long ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+}  // namespace
+
+TEST_CASE("sqlite: a lock held elsewhere gives timeout with SQLITE_BUSY, outcome known",
+          "[sqlite][errors]") {
+  TempDir dir;
+  const std::string path = dir.file("busy.db");
+  auto store = kvstore::open("sqlite:" + path + "?busy_timeout=150ms");
+  store->set({"k"}, 1);
+  SQLite::Database other(path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  for (bool swap : {false, true}) {
+    INFO((swap ? "cas" : "set"));
+    const auto start = std::chrono::steady_clock::now();
+    const kvstore::Error e = error_from([&] {
+      if (swap) {
+        store->cas({"k"}, Value(1), Value(2));
+      } else {
+        store->set({"k"}, 2);
+      }
+    });
+    const long long waited = ms_since(start);
+    CHECK(e.code() == ErrorCode::timeout);
+    CHECK(e.retryable());
+    CHECK(e.driver() == "sqlite");
+    CHECK(e.native_code() == std::to_string(SQLITE_BUSY));
+    // The statement failed as a whole: nothing is in doubt.
+    CHECK_FALSE(e.outcome_unknown());
+    CHECK(std::string(e.what()).find("busy_timeout=150ms") != std::string::npos);
+    CHECK(waited >= 140);
+    CHECK(waited < 2000);
+  }
+  CHECK(store->get({"k"}) == Value(1));  // reads go on under WAL
+  other.exec("ROLLBACK");
+  CHECK(store->cas({"k"}, Value(1), Value(2)));
+}
+
+TEST_CASE("sqlite: command_timeout bounds a call's lock wait below busy_timeout",
+          "[sqlite][errors]") {
+  TempDir dir;
+  const std::string path = dir.file("command.db");
+  auto store = kvstore::open("sqlite:" + path + "?busy_timeout=5s&command_timeout=200ms");
+  store->set({"k"}, 1);
+  SQLite::Database other(path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  const auto start = std::chrono::steady_clock::now();
+  const kvstore::Error e = error_from([&] { store->set({"k"}, 2); });
+  const long long waited = ms_since(start);
+  other.exec("ROLLBACK");
+  CHECK(e.code() == ErrorCode::timeout);
+  CHECK(e.native_code() == std::to_string(SQLITE_BUSY));
+  CHECK(waited >= 190);
+  CHECK(waited < 2000);
+  store->set({"k"}, 3);
+  CHECK(store->get({"k"}) == Value(3));
+}
+
+TEST_CASE("sqlite: connect_timeout bounds opening a locked file", "[sqlite][errors]") {
+  TempDir dir;
+  const std::string path = dir.file("connect.db");
+  kvstore::open("sqlite:" + path + "?journal_mode=delete")->set({"k"}, 1);
+  // In rollback-journal mode an exclusive lock keeps readers out, so a new
+  // store cannot even read the schema.
+  SQLite::Database other(path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN EXCLUSIVE");
+  auto store = kvstore::open("sqlite:" + path +
+                             "?journal_mode=delete&busy_timeout=5s&connect_timeout=200ms");
+  const auto start = std::chrono::steady_clock::now();
+  const kvstore::Error e = error_from([&] { store->ping(); });
+  const long long waited = ms_since(start);
+  other.exec("ROLLBACK");
+  CHECK(e.code() == ErrorCode::timeout);
+  CHECK(e.native_code() == std::to_string(SQLITE_BUSY));
+  CHECK(std::string(e.what()).find("opening") != std::string::npos);
+  CHECK(waited >= 190);
+  CHECK(waited < 2000);
+  // The store opens once the lock is gone.
+  CHECK(store->get({"k"}) == Value(1));
+}
+
+TEST_CASE("sqlite: typed Options build the same store as the URL", "[sqlite][options]") {
+  TempDir dir;
+  // Characters a URL would need percent-encoded are plain in Options.
+  const fs::path odd = dir.path() / "u@h:p/w?x#y%z";
+  fs::create_directories(odd);
+  kvstore::sqlite::Options options;
+  options.path = (odd / "a@b:c.db").string();
+  options.table = "typed";
+  options.pool_size = 2;
+  options.command_timeout = 3s;
+  options.sweep_batch = 7;
+  auto store = kvstore::sqlite::create(options);
+  // create() does no I/O: the file appears with the first call.
+  CHECK_FALSE(fs::exists(options.path));
+  store->ping();
+  CHECK(fs::exists(options.path));
+  store->set({"k"}, "v");
+  CHECK(store->get({"k"}) == Value("v"));
+
+  // The same file through a URL, percent-encoded, and back to Options.
+  std::string encoded;
+  for (char c : options.path) {
+    static const std::string special = "@:?#% ";
+    if (special.find(c) != std::string::npos) {
+      char buffer[4];
+      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned char>(c));
+      encoded += buffer;
+    } else {
+      encoded += c;
+    }
+  }
+  const std::string url = "sqlite:" + encoded + "?table=typed&pool_size=2&sweep_batch=7";
+  const kvstore::sqlite::Options parsed = kvstore::sqlite::Options::from_url(url);
+  CHECK(parsed.path == options.path);
+  CHECK(parsed.table == "typed");
+  CHECK(parsed.pool_size == 2);
+  CHECK(parsed.sweep_batch == 7);
+  CHECK(kvstore::open(url)->get({"k"}) == Value("v"));
+  CHECK(kvstore::sqlite::create(parsed)->get({"k"}) == Value("v"));
+
+  // The shared parameters' defaults, the same in every driver.
+  const kvstore::sqlite::Options defaults = kvstore::sqlite::Options::from_url("sqlite:x.db");
+  CHECK(defaults.path == "x.db");
+  CHECK(defaults.pool_size == 8);
+  CHECK(defaults.pool_timeout == 5s);
+  CHECK(defaults.connect_timeout == 5s);
+  CHECK(defaults.command_timeout == 10s);
+  CHECK(defaults.sweep_interval == 1s);
+  CHECK(defaults.sweep_batch == 500);
+  CHECK(defaults.busy_timeout == 5s);
+  CHECK(kvstore::sqlite::Options::from_url("sqlite::memory:").path == kvstore::sqlite::kMemoryPath);
+
+  // from_url rejects what open() rejects, naming the driver.
+  for (const char* bad : {"redis://localhost/0", "sqlite:x.db?nope=1", "sqlite:x.db?pool_size=0",
+                          "sqlite:x.db?table=1x", "sqlite://host/x.db", "sqlite:"}) {
+    INFO(bad);
+    CHECK(error_of([&] { (void)kvstore::sqlite::Options::from_url(bad); }) ==
+          ErrorCode::invalid_argument);
+  }
 }
