@@ -23,6 +23,7 @@
 
 #include <kvstore/driver.h>
 #include <kvstore/kvstore.h>
+#include <kvstore/postgres.h>
 
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
@@ -458,6 +459,8 @@ TEST_CASE("postgres driver: errors: refused credentials are permission_denied, n
     CHECK(e.code() == ErrorCode::permission_denied);
     CHECK_FALSE(e.retryable());
     CHECK(std::string(e.what()).find("SQLSTATE 28") != std::string::npos);
+    CHECK(e.native_code().rfind("28", 0) == 0);
+    CHECK(e.native_code().size() == 5);
     CHECK(std::string(e.what()).find("wrong-pw") == std::string::npos);
   }
 }
@@ -587,21 +590,24 @@ TEST_CASE(
     double seconds;
     ErrorCode code;
     std::string what;
+    bool outcome_unknown;
   };
   std::vector<Sample> samples;
   auto measure = [&](const std::string& name, const std::function<void()>& call) {
     const auto start = Clock::now();
     ErrorCode code = ErrorCode::internal;
     std::string what = "no error";
+    bool unknown = false;
     try {
       call();
     } catch (const kvstore::Error& e) {
       code = e.code();
       what = e.what();
+      unknown = e.outcome_unknown();
       CHECK(e.retryable());
     }
     samples.push_back(
-        {name, std::chrono::duration<double>(Clock::now() - start).count(), code, what});
+        {name, std::chrono::duration<double>(Clock::now() - start).count(), code, what, unknown});
   };
   {
     ServerStop stop(20s);
@@ -634,6 +640,11 @@ TEST_CASE(
     CHECK(s.what.find(":kvstore@") == std::string::npos);
   }
   CHECK(samples[1].what.find("may or may not have been applied") != std::string::npos);
+  // Only the cas says its outcome is unknown: the others may simply be repeated.
+  CHECK_FALSE(samples[0].outcome_unknown);
+  CHECK_FALSE(samples[1].outcome_unknown);
+  CHECK(samples[2].outcome_unknown);
+  CHECK_FALSE(samples[3].outcome_unknown);
   CHECK(samples.size() >= 6);
 
   // The same stores work again once the server runs, without reopening. The
@@ -647,4 +658,275 @@ TEST_CASE(
   CHECK(swapper->cas({"k"}, Value(6), Value(7)));
   CHECK(listed(*lister) == 1);
   CHECK(reader->get({"k"}) == Value(7));
+}
+
+namespace {
+
+// A trigger on `table` that runs `body` (PL/pgSQL) before every write of a
+// row whose value is the JSON text `value`.
+void add_trigger(pqxx::connection& raw, const std::string& table, const std::string& value,
+                 const std::string& body) {
+  pqxx::nontransaction tx(raw);
+  const std::string function = tx.quote_name(table + "_fn");
+  tx.exec("CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN " +
+          "IF NEW.v = " + tx.quote(value) + " THEN " + body + " END IF; RETURN NEW; END $fn$");
+  tx.exec("CREATE TRIGGER " + tx.quote_name(table + "_tr") + " BEFORE INSERT OR UPDATE ON " +
+          tx.quote_name(table) + " FOR EACH ROW EXECUTE FUNCTION " + function + "()");
+}
+
+void drop_table(pqxx::connection& raw, const std::string& table) {
+  pqxx::nontransaction tx(raw);
+  tx.exec("DROP TABLE IF EXISTS " + tx.quote_name(table));
+  tx.exec("DROP FUNCTION IF EXISTS " + tx.quote_name(table + "_fn") + "()");
+}
+
+}  // namespace
+
+TEST_CASE("postgres driver: errors: native_code carries the server's SQLSTATE",
+          "[errors][native]") {
+  pqxx::connection raw(server_url());
+  SECTION("statement_timeout: timeout, 57014") {
+    const std::string table = fresh_table();
+    auto store = kvstore::open(url_with("table=" + table + "&statement_timeout=200ms"));
+    store->set({"k"}, 1);
+    add_trigger(raw, table, "\"slow\"", "PERFORM pg_sleep(5);");
+    const kvstore::Error e = error_of([&] { store->set({"k"}, "slow"); });
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::timeout);
+    CHECK(e.native_code() == "57014");
+    CHECK(e.retryable());
+    CHECK(store->get({"k"}) == Value(1));
+    drop_table(raw, table);
+  }
+  SECTION("lock_timeout (a libpq options pass-through): timeout, 55P03") {
+    const std::string table = fresh_table();
+    auto store = kvstore::open(url_with("table=" + table + "&options=-c%20lock_timeout%3D100ms"));
+    store->set({"locked"}, 1);
+    pqxx::connection holder_connection(server_url());
+    pqxx::work holder(holder_connection);
+    holder.exec("SELECT * FROM " + holder.quote_name(table) + " FOR UPDATE");
+    const kvstore::Error e = error_of([&] { store->set({"locked"}, 2); });
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::timeout);
+    CHECK(e.native_code() == "55P03");
+    holder.abort();
+    drop_table(raw, table);
+  }
+  SECTION("a serialization failure: conflict, 40001, retryable; a cas it rejected is retried") {
+    const std::string table = fresh_table();
+    auto store = kvstore::open(url_with("table=" + table));
+    store->set({"warm"}, 0);  // creates the table
+    {
+      pqxx::nontransaction tx(raw);
+      tx.exec("CREATE SEQUENCE " + tx.quote_name(table + "_seq"));
+    }
+    add_trigger(raw, table, "\"conflict\"",
+                "RAISE EXCEPTION 'simulated' USING ERRCODE = 'serialization_failure';");
+    const kvstore::Error e = error_of([&] { store->set({"k"}, "conflict"); });
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::conflict);
+    CHECK(e.native_code() == "40001");
+    CHECK(e.retryable());
+    CHECK_FALSE(e.outcome_unknown());
+    CHECK(store->get({"k"}) == std::nullopt);
+    // Every other attempt fails: the rejected first attempt changed nothing,
+    // so even a cas is sent again, once, and succeeds.
+    {
+      pqxx::nontransaction tx(raw);
+      tx.exec("CREATE OR REPLACE FUNCTION " + tx.quote_name(table + "_fn") +
+              "() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN IF NEW.v = '\"flaky\"' AND "
+              "nextval(" +
+              tx.quote(table + "_seq") +
+              ") % 2 = 1 THEN RAISE EXCEPTION 'simulated' USING ERRCODE = "
+              "'serialization_failure'; END IF; RETURN NEW; END $fn$");
+    }
+    CHECK(store->cas({"f"}, std::nullopt, Value("flaky")));
+    CHECK(store->get({"f"}) == Value("flaky"));
+    drop_table(raw, table);
+    pqxx::nontransaction tx(raw);
+    tx.exec("DROP SEQUENCE " + tx.quote_name(table + "_seq"));
+  }
+  SECTION("an unknown database: invalid_argument, 3D000, not retryable") {
+    std::string url = server_url();
+    const auto slash = url.find('/', url.find("//") + 2);
+    REQUIRE(slash != std::string::npos);
+    url = url.substr(0, slash) + "/no_such_database_kvpg";
+    auto store = kvstore::open(url);
+    const kvstore::Error e = error_of([&] { store->get({"k"}); });
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::invalid_argument);
+    CHECK(e.native_code() == "3D000");
+    CHECK_FALSE(e.retryable());
+  }
+}
+
+TEST_CASE(
+    "postgres driver: errors: a connection killed under a cas gives outcome_unknown, "
+    "a set is repeated",
+    "[errors][outcome]") {
+  pqxx::connection raw(server_url());
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table + "&pool_size=1"));
+  store->set({"k"}, 1);
+  add_trigger(raw, table, "\"slow\"", "PERFORM pg_sleep(0.5);");
+  // Terminates the store's backend once it sleeps in the trigger.
+  auto kill_sleeper = [&] {
+    return std::thread([url = server_url()] {
+      pqxx::connection killer(url);
+      for (int i = 0; i < 200; ++i) {
+        pqxx::nontransaction tx(killer);
+        const pqxx::result r = tx.exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+            "'kvstore' AND wait_event = 'PgSleep'");
+        if (!r.empty()) return;
+        std::this_thread::sleep_for(10ms);
+      }
+    });
+  };
+  {
+    std::thread killer = kill_sleeper();
+    const kvstore::Error e = error_of([&] { store->cas({"k"}, Value(1), Value("slow")); });
+    killer.join();
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::unavailable);
+    CHECK(e.outcome_unknown());
+    CHECK(e.retryable());
+    CHECK(e.native_code() == "57P01");  // terminating connection due to administrator command
+  }
+  // The cas was rolled back with its backend; the store reconnects.
+  CHECK(store->get({"k"}) == Value(1));
+  {
+    // A plain set is idempotent: the kit sends it again on a new connection.
+    std::thread killer = kill_sleeper();
+    CHECK_NOTHROW(store->set({"k"}, "slow"));
+    killer.join();
+    CHECK(store->get({"k"}) == Value("slow"));
+  }
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: options: from_url gives every parameter as a typed field",
+          "[options]") {
+  const auto o = kvstore::postgres::Options::from_url(
+      "postgresql://us%40er:p%40ss%3Aw%2Frd@db.example:6543/app?table=s.t&pool_size=3"
+      "&pool_timeout=250ms&connect_timeout=2&command_timeout=3s&sweep_interval=0"
+      "&sweep_batch=42&statement_timeout=0&sslmode=disable");
+  CHECK(o.host == "db.example");
+  CHECK(o.port == 6543);
+  CHECK(o.user == "us@er");
+  CHECK(o.password == "p@ss:w/rd");
+  CHECK(o.dbname == "app");
+  CHECK(o.table == "s.t");
+  CHECK(o.connection.pool_size == 3);
+  CHECK(o.connection.pool_timeout == 250ms);
+  CHECK(o.connection.connect_timeout == 2s);  // bare digits are seconds, as in libpq
+  CHECK(o.connection.command_timeout == 3s);
+  CHECK(o.sweep.sweep_interval == 0ms);
+  CHECK(o.sweep.sweep_batch == 42);
+  CHECK(o.statement_timeout == 0ms);
+  REQUIRE(o.libpq.size() == 1);
+  CHECK(o.libpq[0] == std::pair<std::string, std::string>("sslmode", "disable"));
+
+  // The shared defaults, the same in every driver.
+  const auto d = kvstore::postgres::Options::from_url("postgres://h/db");
+  CHECK(d.table == "kvstore");
+  CHECK(d.connection.pool_size == 8);
+  CHECK(d.connection.pool_timeout == 5s);
+  CHECK(d.connection.connect_timeout == 5s);
+  CHECK(d.connection.command_timeout == 10s);
+  CHECK(d.sweep.sweep_interval == 1s);
+  CHECK(d.sweep.sweep_batch == 500);
+  CHECK(d.statement_timeout == 30s);
+
+  for (const char* bad : {"postgres://h/db?no_such=1", "postgres://h/db?pool_size=0", "redis://h/0",
+                          "postgres:db", "postgres://h/db?connect_timeout=0"}) {
+    INFO(bad);
+    CHECK(code_of([&] { kvstore::postgres::Options::from_url(bad); }) ==
+          ErrorCode::invalid_argument);
+  }
+}
+
+TEST_CASE("postgres driver: options: create() checks options without I/O and connects on first use",
+          "[options]") {
+  kvstore::postgres::Options o;
+  o.host = "127.0.0.1";
+  o.port = static_cast<std::uint16_t>(test_support::unused_loopback_port());
+  o.password = "secret";
+  o.connection.connect_timeout = 500ms;
+  auto store = kvstore::postgres::create(o);  // nothing listens: no error yet
+  const kvstore::Error e = error_of([&] { store->ping(); });
+  CHECK(e.code() == ErrorCode::unavailable);
+  CHECK(std::string(e.what()).find("secret") == std::string::npos);
+
+  for (auto change : std::vector<std::function<void(kvstore::postgres::Options&)>>{
+           [](auto& x) { x.connection.pool_size = 0; },
+           [](auto& x) { x.connection.command_timeout = 2h; },
+           [](auto& x) { x.sweep.sweep_batch = 0; },
+           [](auto& x) { x.table = "a.b.c"; },
+           [](auto& x) {
+             x.libpq = {{"no_such_keyword", "1"}};
+           },
+           [](auto& x) {
+             x.libpq = {{"client_encoding", "LATIN1"}};
+           },
+       }) {
+    kvstore::postgres::Options bad = o;
+    change(bad);
+    CHECK(code_of([&] { kvstore::postgres::create(bad); }) == ErrorCode::invalid_argument);
+  }
+}
+
+namespace {
+
+// Sets the test role's password for the lifetime of the guard (a role may
+// change its own password), restoring "kvstore" afterwards.
+class PasswordChange {
+ public:
+  explicit PasswordChange(const std::string& password) : raw_(server_url()) { set(password); }
+  ~PasswordChange() {
+    try {
+      set("kvstore");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "could not restore the kvstore password: %s\n", e.what());
+    }
+  }
+  PasswordChange(const PasswordChange&) = delete;
+  PasswordChange& operator=(const PasswordChange&) = delete;
+
+ private:
+  void set(const std::string& password) {
+    pqxx::nontransaction tx(raw_);
+    tx.exec("ALTER ROLE kvstore PASSWORD " + tx.quote(password));
+  }
+  pqxx::connection raw_;
+};
+
+}  // namespace
+
+TEST_CASE("postgres driver: options: a store from typed Options takes a password with @ : /",
+          "[options]") {
+  const std::string password = "p@ss:w/rd'\\ x";
+  const std::string table = fresh_table();
+  {
+    PasswordChange change(password);
+    kvstore::postgres::Options o = kvstore::postgres::Options::from_url(server_url());
+    o.password = password;  // as typed: no percent-encoding
+    o.table = table;
+    o.connection.pool_size = 2;
+    auto store = kvstore::postgres::create(o);
+    CHECK_NOTHROW(store->ping());
+    store->set({"a", "b"}, Value{{"x", 1}});
+    CHECK(store->get({"a", "b"}) == Value{{"x", 1}});
+    CHECK(store->cas({"a", "b"}, Value{{"x", 1}}, Value("y")));
+    CHECK(listed(*store) == 1);
+    // The old password is refused now: the store really used the new one.
+    kvstore::postgres::Options old = o;
+    old.password = "kvstore";
+    const kvstore::Error e = error_of([&] { kvstore::postgres::create(old)->ping(); });
+    CHECK(e.code() == ErrorCode::permission_denied);
+    CHECK(e.native_code() == "28P01");
+    CHECK(std::string(e.what()).find("p@ss") == std::string::npos);
+  }
+  pqxx::connection raw(server_url());
+  drop_table(raw, table);
 }

@@ -1,0 +1,87 @@
+#include "postgres_sql.h"
+
+#include <cstdio>
+#include <functional>
+
+namespace kvstore::postgres::detail {
+
+std::string session_setup_sql(long long statement_timeout_ms) {
+  return "SET client_min_messages = warning; "
+         "SET default_transaction_isolation = 'read committed'; "
+         "SET plan_cache_mode = force_generic_plan; "
+         "SET statement_timeout = " +
+         std::to_string(statement_timeout_ms);
+}
+
+std::string create_table_sql(const std::string& qualified) {
+  return "CREATE TABLE IF NOT EXISTS " + qualified +
+         " (k text COLLATE \"C\" PRIMARY KEY,"
+         " v text COLLATE \"C\" NOT NULL,"
+         " expires_at timestamptz)";
+}
+
+std::string create_index_sql(const std::string& qualified, const std::string& quoted_index) {
+  return "CREATE INDEX IF NOT EXISTS " + quoted_index + " ON " + qualified +
+         " (expires_at) WHERE expires_at IS NOT NULL";
+}
+
+std::string describe_table_sql(const std::string& table_literal) {
+  return "WITH t AS (SELECT to_regclass(" + table_literal +
+         ") AS oid) SELECT"
+         " (SELECT coalesce(string_agg(quote_ident(a.attname) || ' ' ||"
+         "   format_type(a.atttypid, a.atttypmod) ||"
+         "   CASE WHEN a.attcollation = 0 THEN '' ELSE ' COLLATE ' || "
+         "quote_ident(co.collname) END,"
+         "   ', ' ORDER BY a.attnum), '')"
+         "  FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+         "  WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped),"
+         " EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
+         "   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+         "  WHERE i.indrelid = t.oid AND i.indisunique AND i.indnkeyatts = 1 AND "
+         "a.attname = 'k')"
+         " FROM t";
+}
+
+std::string index_name(const std::string& table) {
+  constexpr std::size_t kMaxIdentifierBytes = 63;
+  std::string name = table + "_expires_idx";
+  if (name.size() <= kMaxIdentifierBytes) return name;
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx",
+                static_cast<unsigned long long>(std::hash<std::string>{}(table)));
+  std::size_t cut = 30;  // on a character boundary: the name must stay UTF-8
+  while (cut > 0 && (static_cast<unsigned char>(table[cut]) & 0xC0) == 0x80) --cut;
+  return table.substr(0, cut) + "_" + hash + "_exp";
+}
+
+std::vector<std::pair<std::string, std::string>> statements(const std::string& t) {
+  const std::string live = "(expires_at IS NULL OR expires_at > now())";
+  const std::string expiry = "now() + $3::bigint * interval '1 millisecond'";
+  return {
+      {kGet, "SELECT v FROM " + t + " WHERE k = $1 AND " + live},
+      {kSet, "INSERT INTO " + t + " AS cur (k, v, expires_at) VALUES ($1, $2, " + expiry +
+                 ") ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
+                 " expires_at = EXCLUDED.expires_at"},
+      {kRemove, "DELETE FROM " + t + " WHERE k = $1"},
+      // Writes only over an expired row; returns no row when a live one exists.
+      {kCreate, "INSERT INTO " + t + " AS cur (k, v, expires_at) VALUES ($1, $2, " + expiry +
+                    ") ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
+                    " expires_at = EXCLUDED.expires_at WHERE cur.expires_at <= now()"},
+      {kReplace, "UPDATE " + t +
+                     " SET v = $3, expires_at = now() + $4::bigint * interval"
+                     " '1 millisecond' WHERE k = $1 AND v = $2 AND " +
+                     live},
+      {kDeleteIf, "DELETE FROM " + t + " WHERE k = $1 AND v = $2 AND " + live},
+      {kAbsent, "SELECT NOT EXISTS (SELECT 1 FROM " + t + " WHERE k = $1 AND " + live + ")"},
+      {kList,
+       "SELECT k, v FROM " + t + " WHERE k >= $1 AND k < $2 AND " + live + " ORDER BY k LIMIT $3"},
+      {kListOpen, "SELECT k, v FROM " + t + " WHERE k >= $1 AND " + live + " ORDER BY k LIMIT $2"},
+      // The inner SELECT walks the partial expiry index; the outer
+      // condition re-checks rows a concurrent write just made live again.
+      {kSweep, "DELETE FROM " + t + " WHERE k IN (SELECT k FROM " + t +
+                   " WHERE expires_at <= now() ORDER BY expires_at LIMIT $1"
+                   " FOR UPDATE SKIP LOCKED) AND expires_at <= now()"},
+  };
+}
+
+}  // namespace kvstore::postgres::detail

@@ -1,0 +1,50 @@
+// The driver's SQL: the schema and the prepared statements every pooled
+// connection runs.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kvstore::postgres::detail {
+
+// The statement names every pooled connection prepares.
+inline constexpr const char* kGet = "kv_get";
+inline constexpr const char* kSet = "kv_set";
+inline constexpr const char* kRemove = "kv_remove";
+inline constexpr const char* kCreate = "kv_create";
+inline constexpr const char* kReplace = "kv_replace";
+inline constexpr const char* kDeleteIf = "kv_delete_if";
+inline constexpr const char* kAbsent = "kv_absent";
+inline constexpr const char* kList = "kv_list";
+inline constexpr const char* kListOpen = "kv_list_open";
+inline constexpr const char* kSweep = "kv_sweep";
+
+// One round trip at session start: quiet notices; READ COMMITTED whatever
+// the database's default, because the cas statements rely on it; and
+// generic plans, which are ordered primary-key walks for every statement
+// (custom plans cost planning time on each call and, with kvstore's 0x01
+// separators skewing the estimates, can sort a bitmap scan of the whole
+// prefix instead of stopping at LIMIT).
+std::string session_setup_sql(long long statement_timeout_ms);
+
+// `qualified`: the quoted [schema.]table.
+std::string create_table_sql(const std::string& qualified);
+std::string create_index_sql(const std::string& qualified, const std::string& quoted_index);
+// One row: the table's columns as "name type [COLLATE c], ..." and whether
+// k alone has a unique index. `table_literal`: the qualified name as a
+// quoted SQL literal.
+std::string describe_table_sql(const std::string& table_literal);
+// What describe_table_sql() gives for a table kvstore created.
+inline constexpr std::string_view kExpectedColumns =
+    "k text COLLATE \"C\", v text COLLATE \"C\", expires_at timestamp with time zone";
+
+// "<table>_expires_idx", shortened with a hash when the table name is long
+// (PostgreSQL would truncate it and two tables could then collide).
+std::string index_name(const std::string& table);
+
+// (name, SQL) of every prepared statement.
+std::vector<std::pair<std::string, std::string>> statements(const std::string& qualified);
+
+}  // namespace kvstore::postgres::detail
