@@ -444,7 +444,8 @@ TEST_CASE("URL parameters have ranges, and their errors name the driver", "[url]
   CHECK(accepted("pool_size=1024"));
   CHECK(rejected("pool_size=1025"));
   CHECK(rejected("pool_size=0"));
-  for (const char* name : {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout"}) {
+  for (const char* name :
+       {"pool_timeout", "connect_timeout", "command_timeout", "io_timeout", "lock_timeout"}) {
     INFO(name);
     CHECK(accepted(std::string(name) + "=1ms"));
     CHECK(accepted(std::string(name) + "=1h"));
@@ -458,6 +459,8 @@ TEST_CASE("URL parameters have ranges, and their errors name the driver", "[url]
   CHECK(rejected("sweep_batch=0"));
   CHECK(rejected("sweep_batch=100001"));
   CHECK(rejected("bogus=1"));
+  // io_timeout is the deprecated alias of the shared command_timeout.
+  CHECK(rejected("io_timeout=1s&command_timeout=1s"));
 }
 
 TEST_CASE("a small pool serves many threads", "[pool]") {
@@ -480,7 +483,7 @@ TEST_CASE("a small pool serves many threads", "[pool]") {
   CHECK(n == 400);
 }
 
-TEST_CASE("a held row lock gives conflict, and a busy pool gives timeout", "[pool]") {
+TEST_CASE("a held row lock gives timeout (1205), and so does a busy pool", "[pool]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_for(table, "pool_size=1&pool_timeout=200ms&lock_timeout=1s"));
   store->set({"k"}, 1);
@@ -492,13 +495,25 @@ TEST_CASE("a held row lock gives conflict, and a busy pool gives timeout", "[poo
   std::unique_ptr<sql::ResultSet> locked(lock->executeQuery());
   REQUIRE(locked->next());
   ErrorCode blocked = ErrorCode::internal;
-  std::thread writer([&] { blocked = error_code_of([&] { store->cas({"k"}, Value(1), 2); }); });
+  std::string native;
+  bool unknown = true;
+  std::thread writer([&] {
+    try {
+      store->cas({"k"}, Value(1), 2);
+    } catch (const kvstore::Error& e) {
+      blocked = e.code();
+      native = e.native_code();
+      unknown = e.outcome_unknown();
+    }
+  });
   std::this_thread::sleep_for(300ms);  // the writer now holds the only connection
   const auto start = std::chrono::steady_clock::now();
   CHECK(error_code_of([&] { store->get({"other"}); }) == ErrorCode::timeout);
   CHECK(std::chrono::steady_clock::now() - start < 1s);
   writer.join();
-  CHECK(blocked == ErrorCode::conflict);
+  CHECK(blocked == ErrorCode::timeout);  // a lock wait is a timeout, as in every driver
+  CHECK(native == "1205");               // ER_LOCK_WAIT_TIMEOUT
+  CHECK_FALSE(unknown);                  // InnoDB rolled the statement back
   raw.conn->rollback();
   CHECK(store->cas({"k"}, Value(1), 2));
 }
@@ -652,11 +667,11 @@ TEST_CASE("a stalled server: every call ends within its deadline, then the store
           "[serial][stall]") {
   const pid_t pid = mariadbd_pid();
   // Each call may block for one handshake (connect_timeout) and one read
-  // (io_timeout): 2 s; the pool (8) never fills with 4 threads, so
+  // (command_timeout): 2 s; the pool (8) never fills with 4 threads, so
   // pool_timeout adds nothing. 0.5 s of slack for a loaded machine and ASan.
   constexpr auto kBound = 2500ms;
-  auto store =
-      kvstore::open(url_for(fresh_table(), "io_timeout=1s&connect_timeout=1s&pool_timeout=1s"));
+  auto store = kvstore::open(
+      url_for(fresh_table(), "command_timeout=1s&connect_timeout=1s&pool_timeout=1s"));
   constexpr int kThreads = 4;
   {
     std::vector<std::thread> warm;  // several pooled connections go stale together
