@@ -4,16 +4,12 @@
 #include <kvstore/mysql.h>
 
 // Only the <cppconn/...> interface headers: <mysql_driver.h> and
-// <mysql_connection.h> pull in Boost. get_driver_instance() is declared in
-// <cppconn/driver.h>.
+// <mysql_connection.h> pull in Boost.
 #include <cppconn/connection.h>
-#include <cppconn/driver.h>
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
-
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +22,7 @@
 
 #include <kvstore/driver.h>
 
+#include "mysql_client.h"
 #include "mysql_errors.h"
 #include "mysql_options.h"
 #include "mysql_sql.h"
@@ -37,79 +34,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// --- Connector/C++ process-wide state ---------------------------------------
-
-// get_driver_instance() is not thread-safe on its first call (it fills a
-// static map and initialises the C client library), so it runs once here.
-// After that, connect() works on a connection of its own and needs no lock:
-// a store-wide (or process-wide) lock around it would make every thread wait
-// for the handshakes of all threads before it while a server stalls.
-struct DriverState {
-  sql::Driver* driver;
-  // libmysqlclient (Oracle's C client) repeats a timed-out read: a read may
-  // block for 3 x OPT_READ_TIMEOUT. libmariadb (what Debian's Connector/C++
-  // links) waits once. Only libmariadb exports mariadb_get_infov.
-  bool reads_retried;
-};
-
-DriverState& driver_state() {
-  static DriverState* state =
-      new DriverState{get_driver_instance(),
-                      ::dlsym(RTLD_DEFAULT, "mariadb_get_infov") == nullptr};  // never destroyed
-  return *state;
-}
-
-// The C client library wants mysql_thread_init() in every thread that uses
-// it and mysql_thread_end() when the thread exits (libmysqlclient leaks
-// per-thread state otherwise; libmariadb treats both as no-ops).
-struct ThreadRegistration {
-  sql::Driver* driver;
-  explicit ThreadRegistration(sql::Driver* d) : driver(d) { driver->threadInit(); }
-  ~ThreadRegistration() { driver->threadEnd(); }
-};
-
-sql::Driver* driver_for_this_thread() {
-  sql::Driver* driver = driver_state().driver;
-  thread_local ThreadRegistration registration(driver);
-  return driver;
-}
-
-// --- Client-side deadlines -----------------------------------------------------
-
-// The MySQL client takes these timeouts in whole seconds.
-int whole_seconds(milliseconds d) {
-  return static_cast<int>(std::max<std::int64_t>(1, (d.count() + 999) / 1000));
-}
-
-// What the client library is told, and how long each step can block with
-// those settings.
-struct ClientTimeouts {
-  int connect_s;         // OPT_CONNECT_TIMEOUT: TCP connect and the server's greeting
-  int read_s;            // OPT_READ_TIMEOUT and OPT_WRITE_TIMEOUT
-  milliseconds connect;  // longest handshake
-  milliseconds read;     // longest single read or write
-};
-
-ClientTimeouts client_timeouts(const Options& options, bool reads_retried) {
-  ClientTimeouts t{};
-  t.connect_s = whole_seconds(options.connect_timeout);
-  t.connect = std::chrono::seconds(t.connect_s);
-  const int io_s = whole_seconds(options.command_timeout);
-  // A client that reads up to 3 times gets a third of command_timeout per
-  // read (at least the 1 s the option can express) so the total stays near it.
-  t.read_s = reads_retried ? std::max(1, io_s / 3) : io_s;
-  t.read = std::chrono::seconds(reads_retried ? 3 * t.read_s : t.read_s);
-  return t;
-}
-
 milliseconds since(Clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - t);
 }
-
-// libmariadb reports a read that timed out as the same 2013 "Lost
-// connection" as a reset, so the time the step took tells them apart. The
-// client's timeouts are whole seconds; a reset comes within milliseconds.
-bool ran_into(milliseconds took, milliseconds bound) { return took + milliseconds(100) >= bound; }
 
 std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
@@ -180,7 +107,7 @@ class MysqlStore final : public Driver {
       : Driver(kDriverName, make_capabilities()),
         options_(std::move(options)),
         server_(describe_server(options_)),
-        timeouts_(client_timeouts(options_, driver_state().reads_retried)),
+        timeouts_(client_timeouts(options_)),
         texts_(statement_texts(options_.table)),
         sweep_text_(sweep_text(options_.table, options_.sweep_batch)),
         sweep_(options_.sweep_interval),
@@ -296,7 +223,7 @@ class MysqlStore final : public Driver {
   // each step of the body is bounded by the client's own timeouts.
   template <class Body>
   auto run(Idempotence idempotence, Body&& body) -> decltype(body(std::declval<Connection&>())) {
-    driver_for_this_thread();
+    register_this_thread();
     return run_with_retry(
         pool_, classifier_, idempotence, deadline_after(options_.pool_timeout),
         [&](Connection& c) { return attempt(c, idempotence, body); }, kRetryPolicy);
@@ -453,27 +380,10 @@ class MysqlStore final : public Driver {
   // first one creates the table (or checks the one there) and reads
   // max_allowed_packet. The pool calls it outside its lock.
   std::unique_ptr<Connection> connect() {
-    sql::Driver* driver = driver_for_this_thread();
-    sql::ConnectOptionsMap options;
-    std::string host = options_.host;
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    options["hostName"] = sql::SQLString("tcp://" + host);
-    options["port"] = static_cast<int>(options_.port);
-    options["userName"] = sql::SQLString(options_.user);
-    options["password"] = sql::SQLString(options_.password);
-    options["schema"] = sql::SQLString(options_.database);
-    options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-    options["OPT_RECONNECT"] = false;  // reconnecting is the pool's, with statements re-prepared
-    options["CLIENT_FOUND_ROWS"] = false;  // affected rows = changed rows (see kCreate)
-    // libmariadb bounds the TCP connect and the wait for the server's
-    // greeting by OPT_CONNECT_TIMEOUT, every later read by OPT_READ_TIMEOUT.
-    options["OPT_CONNECT_TIMEOUT"] = timeouts_.connect_s;
-    options["OPT_READ_TIMEOUT"] = timeouts_.read_s;
-    options["OPT_WRITE_TIMEOUT"] = timeouts_.read_s;
     auto c = std::make_unique<Connection>();
     const Clock::time_point started = Clock::now();
     try {
-      c->conn.reset(driver->connect(options));
+      c->conn = open_connection(options_, timeouts_);
     } catch (const sql::SQLException& e) {
       const milliseconds took = since(started);
       const int number = e.getErrorCode();
