@@ -188,7 +188,7 @@ TEST_CASE("Options from a URL: shared parameters with the shared defaults", "[ur
   const kvstore::SweepOptions sweep;
   CHECK(o.sweep_interval == sweep.sweep_interval);
   CHECK(o.sweep_batch == sweep.sweep_batch);
-  CHECK(o.lock_timeout == 10s);
+  CHECK(o.lock_timeout == 5s);  // below command_timeout
 
   const auto p = kvstore::mysql::Options::from_url(
       "mariadb://[::1]:3307/kv?table=t1&pool_size=3&pool_timeout=250ms&connect_timeout=2s"

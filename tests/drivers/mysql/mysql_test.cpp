@@ -778,7 +778,7 @@ TEST_CASE("a stalled server: every call ends within its deadline, then the store
 TEST_CASE("a cas whose connection dies after it was sent says its outcome is unknown",
           "[errors][outcome]") {
   const std::string table = fresh_table();
-  auto store = kvstore::open(url_for(table, "lock_timeout=30s"));
+  auto store = kvstore::open(url_for(table, "lock_timeout=20s&command_timeout=30s"));
   store->set({"k"}, 1);
   Raw holder;  // holds the row lock, so that the cas is in the server when it dies
   holder.conn->setAutoCommit(false);

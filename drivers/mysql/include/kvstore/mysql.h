@@ -20,7 +20,8 @@
 //   this driver's own:
 //   table=kvstore         table name: 1-64 of [A-Za-z0-9_]; an existing table
 //                         must have kvstore's columns (checked on first use)
-//   lock_timeout=10s      InnoDB lock wait per statement (whole seconds, rounded up)
+//   lock_timeout=5s       InnoDB lock wait per statement (whole seconds, rounded up);
+//                         below command_timeout, so that a lock wait ends first
 // plus the core's max_value_size and list_page_size. docs/drivers/mysql.md
 // describes the schema, the error table and how each promise of the KvStore
 // contract is met.
@@ -72,7 +73,7 @@ struct Options {
   std::chrono::milliseconds sweep_interval{1000};    // 0..1h; 0 turns sweeping off
   std::size_t sweep_batch = 500;                     // 1..100000
 
-  std::chrono::milliseconds lock_timeout{10000};  // 1ms..1h
+  std::chrono::milliseconds lock_timeout{5000};  // 1ms..1h; keep it below command_timeout
 
   // The core's settings (max_value_size, list_page_size).
   StoreSettings store;
