@@ -20,8 +20,10 @@
 #include <atomic>
 #include <barrier>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -334,6 +336,14 @@ TEST_CASE("a wrong password is permission_denied", "[errors]") {
   CHECK(error_code_of([&] { store->get({"k"}); }, &message) == ErrorCode::permission_denied);
   CHECK(message.find("wrong-password") == std::string::npos);
   CHECK(message.find("1045") != std::string::npos);
+  try {
+    store->set({"k"}, 1);
+    FAIL("a wrong password worked");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.native_code() == "1045");  // ER_ACCESS_DENIED_ERROR, as the server sent it
+    CHECK_FALSE(e.retryable());
+    CHECK_FALSE(e.outcome_unknown());
+  }
 }
 
 TEST_CASE("an unknown user is permission_denied, never internal or retryable", "[errors]") {
@@ -384,6 +394,7 @@ TEST_CASE("a database name that is not UTF-8 is refused at open", "[url][errors]
     INFO(e.what());
     CHECK((e.code() == ErrorCode::invalid_argument || e.code() == ErrorCode::permission_denied));
     CHECK_FALSE(e.retryable());
+    CHECK((e.native_code() == "1049" || e.native_code() == "1044"));
   }
 }
 
@@ -444,7 +455,8 @@ TEST_CASE("URL parameters have ranges, and their errors name the driver", "[url]
   CHECK(accepted("pool_size=1024"));
   CHECK(rejected("pool_size=1025"));
   CHECK(rejected("pool_size=0"));
-  for (const char* name : {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout"}) {
+  for (const char* name :
+       {"pool_timeout", "connect_timeout", "command_timeout", "io_timeout", "lock_timeout"}) {
     INFO(name);
     CHECK(accepted(std::string(name) + "=1ms"));
     CHECK(accepted(std::string(name) + "=1h"));
@@ -458,6 +470,8 @@ TEST_CASE("URL parameters have ranges, and their errors name the driver", "[url]
   CHECK(rejected("sweep_batch=0"));
   CHECK(rejected("sweep_batch=100001"));
   CHECK(rejected("bogus=1"));
+  // io_timeout is the deprecated alias of the shared command_timeout.
+  CHECK(rejected("io_timeout=1s&command_timeout=1s"));
 }
 
 TEST_CASE("a small pool serves many threads", "[pool]") {
@@ -480,7 +494,7 @@ TEST_CASE("a small pool serves many threads", "[pool]") {
   CHECK(n == 400);
 }
 
-TEST_CASE("a held row lock gives conflict, and a busy pool gives timeout", "[pool]") {
+TEST_CASE("a held row lock gives timeout (1205), and so does a busy pool", "[pool]") {
   const std::string table = fresh_table();
   auto store = kvstore::open(url_for(table, "pool_size=1&pool_timeout=200ms&lock_timeout=1s"));
   store->set({"k"}, 1);
@@ -492,13 +506,25 @@ TEST_CASE("a held row lock gives conflict, and a busy pool gives timeout", "[poo
   std::unique_ptr<sql::ResultSet> locked(lock->executeQuery());
   REQUIRE(locked->next());
   ErrorCode blocked = ErrorCode::internal;
-  std::thread writer([&] { blocked = error_code_of([&] { store->cas({"k"}, Value(1), 2); }); });
+  std::string native;
+  bool unknown = true;
+  std::thread writer([&] {
+    try {
+      store->cas({"k"}, Value(1), 2);
+    } catch (const kvstore::Error& e) {
+      blocked = e.code();
+      native = e.native_code();
+      unknown = e.outcome_unknown();
+    }
+  });
   std::this_thread::sleep_for(300ms);  // the writer now holds the only connection
   const auto start = std::chrono::steady_clock::now();
   CHECK(error_code_of([&] { store->get({"other"}); }) == ErrorCode::timeout);
   CHECK(std::chrono::steady_clock::now() - start < 1s);
   writer.join();
-  CHECK(blocked == ErrorCode::conflict);
+  CHECK(blocked == ErrorCode::timeout);  // a lock wait is a timeout, as in every driver
+  CHECK(native == "1205");               // ER_LOCK_WAIT_TIMEOUT
+  CHECK_FALSE(unknown);                  // InnoDB rolled the statement back
   raw.conn->rollback();
   CHECK(store->cas({"k"}, Value(1), 2));
 }
@@ -652,11 +678,11 @@ TEST_CASE("a stalled server: every call ends within its deadline, then the store
           "[serial][stall]") {
   const pid_t pid = mariadbd_pid();
   // Each call may block for one handshake (connect_timeout) and one read
-  // (io_timeout): 2 s; the pool (8) never fills with 4 threads, so
+  // (command_timeout): 2 s; the pool (8) never fills with 4 threads, so
   // pool_timeout adds nothing. 0.5 s of slack for a loaded machine and ASan.
   constexpr auto kBound = 2500ms;
-  auto store =
-      kvstore::open(url_for(fresh_table(), "io_timeout=1s&connect_timeout=1s&pool_timeout=1s"));
+  auto store = kvstore::open(
+      url_for(fresh_table(), "command_timeout=1s&connect_timeout=1s&pool_timeout=1s"));
   constexpr int kThreads = 4;
   {
     std::vector<std::thread> warm;  // several pooled connections go stale together
@@ -747,4 +773,130 @@ TEST_CASE("a stalled server: every call ends within its deadline, then the store
   CHECK(store->cas({"after"}, Value(1), 2));
   CHECK(store->get({"after"}) == Value(2));
   CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("a cas whose connection dies after it was sent says its outcome is unknown",
+          "[errors][outcome]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table, "lock_timeout=20s&command_timeout=30s"));
+  store->set({"k"}, 1);
+  Raw holder;  // holds the row lock, so that the cas is in the server when it dies
+  holder.conn->setAutoCommit(false);
+  std::unique_ptr<sql::PreparedStatement> lock(
+      holder.conn->prepareStatement("SELECT v FROM `" + table + "` WHERE k = ? FOR UPDATE"));
+  lock->setString(1, kvstore::encode_key({"k"}));
+  std::unique_ptr<sql::ResultSet> locked(lock->executeQuery());
+  REQUIRE(locked->next());
+  std::optional<kvstore::Error> error;
+  std::thread writer([&] {
+    try {
+      store->cas({"k"}, Value(1), 2);
+    } catch (const kvstore::Error& e) {
+      error = e;
+    }
+  });
+  // The store's connection waiting in its UPDATE, found by its statement text.
+  Raw killer;
+  std::int64_t id = 0;
+  for (int i = 0; i < 200 && id == 0; ++i) {
+    std::this_thread::sleep_for(25ms);
+    std::unique_ptr<sql::Statement> s(killer.conn->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(s->executeQuery(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO LIKE "
+        "'UPDATE `" +
+        table + "`%'"));
+    if (rs->next()) id = rs->getInt64(1);
+  }
+  if (id != 0) killer.exec("KILL CONNECTION " + std::to_string(id));
+  const auto killed = std::chrono::steady_clock::now();
+  if (id == 0) holder.conn->rollback();  // let the writer finish before failing
+  writer.join();
+  const auto took = std::chrono::steady_clock::now() - killed;
+  holder.conn->rollback();
+  REQUIRE(id != 0);
+  REQUIRE(error.has_value());
+  INFO(error->what());
+  CHECK(error->code() == ErrorCode::unavailable);
+  CHECK(error->outcome_unknown());
+  CHECK((error->native_code() == "2013" || error->native_code() == "1927"));
+  CHECK(std::string(error->what()).find("outcome is unknown") != std::string::npos);
+  CHECK(took < 5s);  // not repeated: a repeat would have waited for the lock again
+  // The server rolled the killed UPDATE back; the store carries on.
+  CHECK(store->get({"k"}) == Value(1));
+  CHECK(store->cas({"k"}, Value(1), 2));
+  CHECK(store->get({"k"}) == Value(2));
+}
+
+TEST_CASE("a store from typed Options: a password with @ : / needs no encoding", "[options]") {
+  const kvstore::Url url = kvstore::Url::parse(base_url());
+  const std::string database = url.path().substr(1);
+  // as_root() runs the SQL through a shell in double quotes: no backticks or
+  // '$' here; the test database's name is a plain identifier.
+  const std::string user = "kvopt_" + std::to_string(::getpid());
+  const std::string password = "p@ss:w/rd?#%41";
+  as_root("CREATE OR REPLACE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY '" + password +
+          "'; GRANT ALL PRIVILEGES ON " + database + ".* TO '" + user + "'@'127.0.0.1'");
+  kvstore::mysql::Options options;
+  options.host = "127.0.0.1";
+  options.port = url.port().value_or(3306);
+  options.user = user;
+  options.password = password;
+  options.database = database;
+  options.table = fresh_table();
+  options.pool_size = 2;
+  options.command_timeout = 5s;
+  {
+    auto store = kvstore::mysql::create(options);
+    CHECK(store->driver_name() == "mysql");
+    store->ping();
+    store->set({"k"}, "v");
+    CHECK(store->get({"k"}) == Value("v"));
+    CHECK(store->cas({"k"}, Value("v"), "w"));
+    CHECK(store->get({"k"}) == Value("w"));
+  }
+  // The same store through a URL needs the password percent-encoded.
+  const std::string encoded =
+      "mysql://" + user + ":p%40ss%3Aw%2Frd%3F%23%2541@127.0.0.1:" + std::to_string(options.port) +
+      "/" + database + "?table=" + options.table + "&pool_size=2&command_timeout=5s";
+  const kvstore::mysql::Options parsed = kvstore::mysql::Options::from_url(encoded);
+  CHECK(parsed.password == password);
+  CHECK(parsed.table == options.table);
+  CHECK(kvstore::open(encoded)->get({"k"}) == Value("w"));
+  // A wrong password through Options: refused by the server, never quoted.
+  options.password = password + "x";
+  auto wrong = kvstore::mysql::create(options);
+  try {
+    wrong->ping();
+    FAIL("a wrong password worked");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::permission_denied);
+    CHECK(e.native_code() == "1045");
+    CHECK(std::string(e.what()).find(password) == std::string::npos);
+  }
+  as_root("DROP USER '" + user + "'@'127.0.0.1'");
+}
+
+TEST_CASE("create() does no I/O: the store connects on its first call", "[options][errors]") {
+  kvstore::mysql::Options options;
+  options.port = static_cast<std::uint16_t>(test_support::unused_loopback_port());
+  options.user = "kvstore";
+  options.password = "secret";
+  options.database = "kvstore";
+  options.connect_timeout = 2s;
+  auto store = kvstore::mysql::create(options);  // nothing listens there: no error yet
+  try {
+    store->ping();
+    FAIL("ping succeeded without a server");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::unavailable);
+    CHECK(e.retryable());
+    CHECK(e.driver() == "mysql");
+    CHECK((e.native_code() == "2002" || e.native_code() == "2003"));
+    CHECK(std::string(e.what()).find("secret") == std::string::npos);
+  }
+  options.pool_size = 0;
+  CHECK(error_code_of([&] { kvstore::mysql::create(options); }) == ErrorCode::invalid_argument);
+  options.pool_size = 1;
+  options.table = "a-b";
+  CHECK(error_code_of([&] { kvstore::mysql::create(options); }) == ErrorCode::invalid_argument);
 }

@@ -1,0 +1,76 @@
+#include "mysql_sql.h"
+
+#include <kvstore/key_encoding.h>
+
+namespace kvstore::mysql {
+
+std::array<std::string, kStmtCount> statement_texts(const std::string& table) {
+  const std::string t = "`" + table + "`";
+  const std::string now = kNowMs;
+  const std::string live = "(expires_at IS NULL OR expires_at > " + now + ")";
+  std::array<std::string, kStmtCount> s;
+  s[kGet] = "SELECT v FROM " + t + " WHERE k = ? AND " + live;
+  s[kSet] = "INSERT INTO " + t +
+            " (k, v, expires_at) VALUES (?, ?, NULL)"
+            " ON DUPLICATE KEY UPDATE v = VALUES(v), expires_at = NULL";
+  s[kSetTtl] = "INSERT INTO " + t + " (k, v, expires_at) VALUES (?, ?, " + now +
+               " + ?) ON DUPLICATE KEY UPDATE v = VALUES(v), expires_at = VALUES(expires_at)";
+  s[kRemove] = "DELETE FROM " + t + " WHERE k = ?";
+  s[kLive] = "SELECT 1 FROM " + t + " WHERE k = ? AND " + live;
+  // Create if absent or expired, in one statement: the insert either adds
+  // the row or hits the existing one, which InnoDB then locks and re-reads
+  // in its latest committed version (whatever the isolation level); the row
+  // is overwritten only if that version has expired. Affected rows (without
+  // CLIENT_FOUND_ROWS): 1 inserted, 2 overwrote an expired row, 0 live row
+  // left alone. v is assigned first so both IF()s see the old expires_at.
+  const std::string expired = "expires_at <= " + now;
+  const std::string create_update = " ON DUPLICATE KEY UPDATE v = IF(" + expired +
+                                    ", VALUES(v), v), expires_at = IF(" + expired +
+                                    ", VALUES(expires_at), expires_at)";
+  s[kCreate] = "INSERT INTO " + t + " (k, v, expires_at) VALUES (?, ?, NULL)" + create_update;
+  s[kCreateTtl] =
+      "INSERT INTO " + t + " (k, v, expires_at) VALUES (?, ?, " + now + " + ?)" + create_update;
+  // UPDATE reads the latest committed row under an exclusive lock at every
+  // isolation level, so the compare and the write are one atomic step. The
+  // comparison is binary: v is a LONGBLOB.
+  s[kReplace] = "UPDATE " + t + " SET v = ?, expires_at = NULL WHERE k = ? AND v = ? AND " + live;
+  s[kReplaceTtl] =
+      "UPDATE " + t + " SET v = ?, expires_at = " + now + " + ? WHERE k = ? AND v = ? AND " + live;
+  // After an UPDATE that reported 0 changed rows while desired == expected:
+  // was that "no match" or "matched but nothing to change"?
+  s[kReplacedAlready] =
+      "SELECT expires_at IS NULL FROM " + t + " WHERE k = ? AND v = ? AND " + live;
+  s[kReplacedAlreadyTtl] =
+      "SELECT expires_at <=> " + now + " + ? FROM " + t + " WHERE k = ? AND v = ? AND " + live;
+  s[kDeleteIf] = "DELETE FROM " + t + " WHERE k = ? AND v = ? AND " + live;
+  s[kListTo] =
+      "SELECT k, v FROM " + t + " WHERE k >= ? AND k < ? AND " + live + " ORDER BY k LIMIT ?";
+  s[kListAll] = "SELECT k, v FROM " + t + " WHERE k >= ? AND " + live + " ORDER BY k LIMIT ?";
+  return s;
+}
+
+std::string sweep_text(const std::string& table, std::size_t batch) {
+  return "DELETE FROM `" + table + "` WHERE expires_at <= " + kNowMs +
+         " ORDER BY expires_at LIMIT " + std::to_string(batch);
+}
+
+std::string create_table_text(const std::string& table) {
+  // k: the encoded key (at most kMaxEncodedKeyBytes = 2304 bytes) as the
+  // primary key; VARBINARY compares bytes without PAD SPACE, which is the key
+  // order. 2304 bytes fits InnoDB's 3072-byte index limit (DYNAMIC rows,
+  // 16 KiB pages). v: the JSON text, compared byte for byte by cas.
+  return "CREATE TABLE IF NOT EXISTS `" + table + "` (k VARBINARY(" +
+         std::to_string(kMaxEncodedKeyBytes) +
+         ") NOT NULL, v LONGBLOB NOT NULL, expires_at BIGINT NULL, PRIMARY KEY (k),"
+         " KEY expires_at (expires_at))"
+         " ENGINE=InnoDB ROW_FORMAT=DYNAMIC DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+}
+
+std::string session_setup_text(int lock_wait_seconds) {
+  return "SET SESSION time_zone = '+00:00', "
+         "sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
+         "innodb_lock_wait_timeout = " +
+         std::to_string(lock_wait_seconds);
+}
+
+}  // namespace kvstore::mysql
