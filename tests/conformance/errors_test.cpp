@@ -1,7 +1,10 @@
 // Conformance: errors carry their properties; a store stays usable after them.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "fixture.h"
@@ -99,4 +102,80 @@ TEST_CASE("errors: a listing whose store was destroyed throws instead of reading
       CHECK_FALSE(e.retryable());
     }
   }
+}
+
+TEST_CASE("errors: kvstore's own errors have no native code and a known outcome", "[errors]") {
+  auto store = conformance::open_store();
+  for (const auto& call : std::vector<std::function<void()>>{
+           [&] { store->set({}, 1); }, [&] { store->set_json({"k"}, "{"); },
+           [&] { store->cas({"k"}, std::nullopt, 1, {std::chrono::milliseconds(-1)}); },
+           [&] { store->list({"\xff"}); }}) {
+    try {
+      call();
+      FAIL("accepted");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.native_code().empty());
+      CHECK_FALSE(e.outcome_unknown());
+    }
+  }
+}
+
+TEST_CASE("errors: an exhausted pool waits pool_timeout at most, then says timeout",
+          "[errors][concurrency]") {
+  auto probe = conformance::open_store();
+  const std::string driver = probe->driver_name();
+  if (!probe->capabilities().pooled) {
+    // A store without a pool refuses the pool parameters instead of ignoring them.
+    const std::string url = conformance::last_url();
+    try {
+      kvstore::open(url + (url.find('?') == std::string::npos ? "?" : "&") + "pool_size=1");
+      FAIL("a store without a pool took pool_size");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.code() == kvstore::ErrorCode::invalid_argument);
+    }
+    return;
+  }
+  // One connection, slow calls (a page of 2000 entries), a 1 ms wait: the
+  // other threads must give up at once, each with the same error.
+  auto store = conformance::open_store_with("pool_size=1&pool_timeout=1ms&list_page_size=2000",
+                                            conformance::last_namespace());
+  for (int i = 0; i < 2000; ++i) store->set({"p", std::to_string(i)}, std::string(200, 'x'));
+  std::atomic<int> timeouts{0};
+  std::atomic<int> wrong{0};
+  std::atomic<long long> slowest_failure_ms{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 5; ++round) {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+          std::size_t n = 0;
+          for (const auto& entry : store->list_json({"p"})) n += entry.json.size() > 0;
+          if (n != 2000) ++wrong;
+        } catch (const kvstore::Error& e) {
+          const long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+          long long seen = slowest_failure_ms.load();
+          while (ms > seen && !slowest_failure_ms.compare_exchange_weak(seen, ms)) {
+          }
+          if (e.code() == kvstore::ErrorCode::timeout && e.retryable() && e.driver() == driver &&
+              std::string(e.message()).find("pool_timeout") != std::string::npos) {
+            ++timeouts;
+          } else {
+            ++wrong;
+            UNSCOPED_INFO(e.what());
+          }
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong == 0);
+  CHECK(timeouts > 0);
+  // A waiter gives up after pool_timeout (1 ms); the listing it interrupted
+  // may have fetched nothing yet. Generous for sanitizer builds.
+  CHECK(slowest_failure_ms < 2000);
+  store->set({"after"}, 1);  // the store stays usable
+  CHECK(store->get({"after"}) == kvstore::Value(1));
 }

@@ -339,3 +339,31 @@ TEST_CASE("deadline arithmetic saturates instead of overflowing", "[kit]") {
   CHECK(kvstore::saturating_add(now, 5ms) == now + 5ms);
   CHECK(kvstore::deadline_after(std::chrono::milliseconds::max()) == Clock::time_point::max());
 }
+
+TEST_CASE("shared parameters: typed options are checked against the same ranges", "[kit][url]") {
+  kvstore::ConnectionOptions c;
+  kvstore::SweepOptions s;
+  kvstore::validate("x", c);  // the defaults are in range
+  kvstore::validate("x", s);
+  c.pool_size = 0;
+  try {
+    kvstore::validate("mine", c);
+    FAIL("pool_size=0 accepted");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::invalid_argument);
+    CHECK(e.driver() == "mine");
+    CHECK(e.message() == "pool_size must be from 1 to 1024 (got 0)");
+  }
+  c.pool_size = 8;
+  c.command_timeout = std::chrono::hours(2);
+  CHECK_THROWS_AS(kvstore::validate("mine", c), kvstore::Error);
+  s.sweep_batch = kvstore::kMaxSweepBatch + 1;
+  CHECK_THROWS_AS(kvstore::validate("mine", s), kvstore::Error);
+  CHECK(kvstore::naming_errors("mine", [] { return 7; }) == 7);
+  try {
+    kvstore::naming_errors("mine", [] { kvstore::Url::parse("x:?a=1&a=2"); });
+    FAIL("accepted");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.driver() == "mine");
+  }
+}

@@ -28,25 +28,6 @@ bool valid_table_name(std::string_view name) {
   });
 }
 
-void check_duration(const char* name, milliseconds value, milliseconds min) {
-  if (value < min || value > kLongest) {
-    invalid(std::string(name) + " must be between " + format_duration(min) + " and " +
-            format_duration(kLongest) + ", not " + std::to_string(value.count()) + "ms");
-  }
-}
-
-// Url::take_* cannot know which driver asked: its errors name this one here,
-// also when open(Url&) is called without the registry.
-template <class F>
-auto naming_driver(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    if (!e.driver().empty()) throw;
-    throw e.with_driver(kDriverName);
-  }
-}
-
 bool has_param(const Url& url, std::string_view name) {
   const auto& params = url.remaining_params();
   return std::any_of(params.begin(), params.end(),
@@ -116,22 +97,25 @@ void validate(const Options& options) {
   if (options.pool_size < 1 || options.pool_size > 1024) {
     invalid("pool_size must be between 1 and 1024, not " + std::to_string(options.pool_size));
   }
-  check_duration("pool_timeout", options.pool_timeout, kShortest);
-  check_duration("connect_timeout", options.connect_timeout, kShortest);
-  check_duration("command_timeout", options.command_timeout, kShortest);
-  check_duration("lock_timeout", options.lock_timeout, kShortest);
-  check_duration("sweep_interval", options.sweep_interval, milliseconds(0));
+  check_param_range(kDriverName, "pool_timeout", options.pool_timeout, kShortest, kLongestTimeout);
+  check_param_range(kDriverName, "connect_timeout", options.connect_timeout, kShortest,
+                    kLongestTimeout);
+  check_param_range(kDriverName, "command_timeout", options.command_timeout, kShortest,
+                    kLongestTimeout);
+  check_param_range(kDriverName, "lock_timeout", options.lock_timeout, kShortest, kLongestTimeout);
+  check_param_range(kDriverName, "sweep_interval", options.sweep_interval, milliseconds(0),
+                    kLongestTimeout);
   if (options.sweep_batch < 1 || options.sweep_batch > 100000) {
     invalid("sweep_batch must be between 1 and 100000, not " + std::to_string(options.sweep_batch));
   }
 }
 
 Options options_from_url(Url& url) {
-  return naming_driver([&] { return parse(url); });
+  return naming_errors(kDriverName, [&] { return parse(url); });
 }
 
 Options Options::from_url(std::string_view text) {
-  return naming_driver([&] {
+  return naming_errors(kDriverName, [&] {
     Url url = Url::parse(text);
     if (url.scheme() != "mysql" && url.scheme() != "mariadb") {
       invalid("expected a mysql:// or mariadb:// URL, not " + url.redacted());

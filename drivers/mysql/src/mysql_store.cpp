@@ -208,6 +208,7 @@ class MysqlStore final : public Driver {
     caps.persistent = true;
     caps.shared = true;
     caps.server_clock = true;
+    caps.pooled = true;
     return caps;
   }
 

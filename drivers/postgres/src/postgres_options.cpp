@@ -23,17 +23,6 @@ constexpr std::size_t kMaxIdentifierBytes = 63;  // NAMEDATALEN - 1: longer name
   throw Error(ErrorCode::invalid_argument, message, kDriver, false);
 }
 
-// Errors of Url itself carry no driver name yet.
-template <class F>
-auto naming_driver(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    if (!e.driver().empty()) throw;
-    throw Error(e.code(), e.message(), kDriver, e.retryable());
-  }
-}
-
 const std::set<std::string, std::less<>>& libpq_keywords() {
   static const std::set<std::string, std::less<>> keywords = [] {
     std::set<std::string, std::less<>> names;
@@ -84,25 +73,10 @@ void check_identifier(const std::string& part) {
   }
 }
 
-void check_range(const char* name, std::chrono::milliseconds value, std::chrono::milliseconds min,
-                 std::chrono::milliseconds max) {
-  if (value < min || value > max) {
-    bad_option(std::string(name) + " must lie in " + format_duration(min) + ".." +
-               format_duration(max) + ", not " + std::to_string(value.count()) + "ms");
-  }
-}
-
-void check_count(const char* name, std::size_t value, std::size_t min, std::size_t max) {
-  if (value < min || value > max) {
-    bad_option(std::string(name) + " must lie in " + std::to_string(min) + ".." +
-               std::to_string(max) + ", not " + std::to_string(value));
-  }
-}
-
 }  // namespace
 
 Options take_options(Url& url) {
-  return naming_driver([&] {
+  return naming_errors(kDriver, [&] {
     if (!url.has_authority()) {
       bad_option("PostgreSQL URLs look like postgres://user@host:port/dbname");
     }
@@ -142,13 +116,9 @@ Settings settings_for(const Options& o) {
     if (s.table.find('.') != std::string::npos) bad_option("table must be NAME or SCHEMA.NAME");
   }
   check_identifier(s.table);
-  check_count("pool_size", o.connection.pool_size, 1, 1024);
-  check_range("pool_timeout", o.connection.pool_timeout, 1ms, 1h);
-  check_range("connect_timeout", o.connection.connect_timeout, 1ms, 1h);
-  check_range("command_timeout", o.connection.command_timeout, 1ms, 1h);
-  check_range("sweep_interval", o.sweep.sweep_interval, 0ms, 1h);
-  check_count("sweep_batch", o.sweep.sweep_batch, 1, 100000);
-  check_range("statement_timeout", o.statement_timeout, 0ms, 1h);
+  validate(kDriver, o.connection);
+  validate(kDriver, o.sweep);
+  check_param_range(kDriver, "statement_timeout", o.statement_timeout, 0ms, kLongestTimeout);
   s.connection = o.connection;
   s.sweep = o.sweep;
   s.statement_timeout = o.statement_timeout;
@@ -188,7 +158,7 @@ Settings settings_for(const Options& o) {
 namespace kvstore::postgres {
 
 Options Options::from_url(std::string_view text) {
-  return detail::naming_driver([&] {
+  return naming_errors(detail::kDriver, [&] {
     Url url = Url::parse(text);
     if (url.scheme() != "postgres" && url.scheme() != "postgresql") {
       detail::bad_option("a PostgreSQL URL starts with postgres:// or postgresql://");

@@ -197,7 +197,7 @@ class PostgresStore final : public Driver {
  public:
   explicit PostgresStore(Settings settings)
       : Driver(kDriver, Capabilities{/*persistent=*/true, /*shared=*/true,
-                                     /*server_clock=*/true}),
+                                     /*server_clock=*/true, /*pooled=*/true}),
         s_(std::move(settings)),
         classify_([this](const std::exception& e) { return classify(e, s_.target); }),
         sweeper_(s_.sweep.sweep_interval),

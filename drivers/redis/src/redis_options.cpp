@@ -19,23 +19,12 @@ using namespace std::chrono_literals;
   throw Error(ErrorCode::invalid_argument, why + " in " + where, kDriver, false);
 }
 
-// Errors from Url::take_* come without a driver; every error here names it.
-template <class F>
-auto naming_driver(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    if (!e.driver().empty()) throw;
-    throw e.with_driver(kDriver);
-  }
-}
-
 bool in_range(std::chrono::milliseconds d) { return d >= 1ms && d <= 1h; }
 
 }  // namespace
 
 Options options_from_url(Url& url) {
-  return naming_driver([&] {
+  return naming_errors(kDriver, [&] {
     Options options;
     const std::string& where = url.redacted();
     if (!url.has_authority()) invalid("a Redis URL needs \"//\" (redis://host:port/db)", where);
@@ -108,14 +97,10 @@ std::string describe(const Options& options) {
 }  // namespace detail
 
 Options Options::from_url(std::string_view text) {
-  return detail::naming_driver([&] {
+  return naming_errors(detail::kDriver, [&] {
     Url url = Url::parse(text);
     // What every store takes, as the registry reads it (registry.cpp).
-    StoreSettings store;
-    store.max_value_bytes = url.take_size("max_value_size");
-    if (auto pages = url.take_int("list_page_size", 1, 100000)) {
-      store.list_page_size = static_cast<std::size_t>(*pages);
-    }
+    StoreSettings store = take_store_settings(url);
     Options options = detail::options_from_url(url);
     options.store = store;
     url.reject_unknown_params(detail::kDriver);

@@ -173,7 +173,9 @@ PoolOptions pool_options(const Options& options) {
 class RedisStore final : public Driver {
  public:
   RedisStore(Options options, std::string where)
-      : Driver(kDriver, Capabilities{.persistent = true, .shared = true, .server_clock = true}),
+      : Driver(
+            kDriver,
+            Capabilities{.persistent = true, .shared = true, .server_clock = true, .pooled = true}),
         options_(std::move(options)),
         where_(std::move(where)),
         pool_(pool_options(options_), [this] { return std::make_unique<Connection>(connect()); }) {

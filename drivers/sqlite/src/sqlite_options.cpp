@@ -23,17 +23,6 @@ using namespace std::chrono_literals;
   throw Error(ErrorCode::invalid_argument, std::move(message), kDriver, false);
 }
 
-// Url and the kit name no driver; these are this driver's parameters.
-template <class F>
-auto naming_driver(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    if (!e.driver().empty()) throw;
-    throw Error(e.code(), e.message(), kDriver, false);
-  }
-}
-
 constexpr milliseconds kBusyTimeoutMax = 1h;
 
 const char* const kJournalModes[] = {"wal", "delete", "truncate", "persist"};
@@ -51,26 +40,10 @@ std::string checked_choice(const std::string& name, std::string value,
   invalid(name + "='" + value + "' is not one of " + list);
 }
 
-// The kit's ranges for the shared parameters (shared_params.h), checked
-// again for Options that did not come from a URL.
-void check_range(const char* name, milliseconds value, milliseconds min, milliseconds max) {
-  if (value < min || value > max) {
-    invalid(std::string(name) + " must be from " + format_duration(min) + " to " +
-            format_duration(max) + " (got " + std::to_string(value.count()) + "ms)");
-  }
-}
-
-void check_count(const char* name, std::size_t value, std::size_t min, std::size_t max) {
-  if (value < min || value > max) {
-    invalid(std::string(name) + " must be from " + std::to_string(min) + " to " +
-            std::to_string(max) + " (got " + std::to_string(value) + ")");
-  }
-}
-
 }  // namespace
 
 Options take_options(Url& url) {
-  return naming_driver([&] {
+  return naming_errors(kDriver, [&] {
     if (!url.host().empty() || url.port() || !url.user().empty() || url.password()) {
       invalid(
           "sqlite URLs take no host: write sqlite:relative/path.db, sqlite:/absolute/path.db "
@@ -126,20 +99,20 @@ Options checked(Options options) {
   if (options.synchronous) {
     options.synchronous = checked_choice("synchronous", *options.synchronous, kSyncLevels);
   }
-  check_count("pool_size", options.pool_size, 1, 1024);
-  check_count("sweep_batch", options.sweep_batch, 1, 100000);
-  check_range("busy_timeout", options.busy_timeout, 0ms, kBusyTimeoutMax);
-  check_range("pool_timeout", options.pool_timeout, 1ms, 1h);
-  check_range("connect_timeout", options.connect_timeout, 1ms, 1h);
-  check_range("command_timeout", options.command_timeout, 1ms, 1h);
-  check_range("sweep_interval", options.sweep_interval, 0ms, 1h);
+  check_param_range(kDriver, "pool_size", options.pool_size, 1, kMaxPoolSize);
+  check_param_range(kDriver, "sweep_batch", options.sweep_batch, 1, kMaxSweepBatch);
+  check_param_range(kDriver, "busy_timeout", options.busy_timeout, 0ms, kBusyTimeoutMax);
+  check_param_range(kDriver, "pool_timeout", options.pool_timeout, 1ms, kLongestTimeout);
+  check_param_range(kDriver, "connect_timeout", options.connect_timeout, 1ms, kLongestTimeout);
+  check_param_range(kDriver, "command_timeout", options.command_timeout, 1ms, kLongestTimeout);
+  check_param_range(kDriver, "sweep_interval", options.sweep_interval, 0ms, kLongestTimeout);
   return options;
 }
 
 }  // namespace detail
 
 Options Options::from_url(std::string_view text) {
-  return detail::naming_driver([&] {
+  return naming_errors(detail::kDriver, [&] {
     Url url = Url::parse(text);
     if (url.scheme() != "sqlite") {
       detail::invalid("not a sqlite URL (scheme '" + url.scheme() + "' in " + url.redacted() + ")");

@@ -128,7 +128,8 @@ class SqliteStore final : public Driver {
  public:
   explicit SqliteStore(Options options)
       : Driver(kDriver, Capabilities{.persistent = options.path != kMemoryPath,
-                                     .shared = options.path != kMemoryPath}),
+                                     .shared = options.path != kMemoryPath,
+                                     .pooled = true}),
         options_(std::move(options)),
         memory_(options_.path == kMemoryPath),
         where_(memory_ ? std::string("in-memory database") : "'" + options_.path + "'"),

@@ -12,6 +12,7 @@ struct Capabilities {
   bool persistent = false;    // data outlives the KvStore object
   bool shared = false;        // other processes (or machines) see the same data
   bool server_clock = false;  // TTLs are measured on a server's clock, not this process's
+  bool pooled = false;        // keeps a connection pool: takes pool_size, pool_timeout, ...
   std::size_t max_key_bytes = kMaxKeyBytes;
   std::size_t max_value_bytes = kDefaultMaxValueBytes;  // serialized JSON text
   std::size_t list_page_size = 256;  // entries fetched per backend round trip by list()
