@@ -28,6 +28,7 @@
 #include <kvstore/kvstore.h>
 #include <kvstore/redis.h>
 
+#include "store_helpers.h"
 #include "test_services.h"
 
 using namespace std::chrono_literals;
@@ -35,15 +36,7 @@ using kvstore::ErrorCode;
 using kvstore::KvKey;
 using kvstore::Value;
 
-namespace {
-// Stores connect lazily: open() and then ping(), for tests of what a
-// connection attempt reports.
-std::unique_ptr<kvstore::KvStore> open_and_ping(const std::string& url) {
-  auto store = kvstore::open(url);
-  store->ping();
-  return store;
-}
-}  // namespace
+using test_support::open_and_ping;
 
 namespace {
 

@@ -25,6 +25,7 @@
 #include <kvstore/sqlite.h>
 
 #include "sql.h"
+#include "store_helpers.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -32,15 +33,7 @@ using kvstore::ErrorCode;
 using kvstore::KvKey;
 using kvstore::Value;
 
-namespace {
-// Stores open their database on first use: open() and then ping(), for
-// tests of what opening a file reports.
-std::unique_ptr<kvstore::KvStore> open_and_ping(const std::string& url) {
-  auto store = kvstore::open(url);
-  store->ping();
-  return store;
-}
-}  // namespace
+using test_support::open_and_ping;
 
 namespace {
 
