@@ -27,10 +27,10 @@ configure_and_build() {  # dir, [--target T], extra cmake args...
   local dir=$1
   shift
   local target=()
-  if [[ "${1:-}" == --target ]]; then
-    target=(--target "$2")
+  while [[ "${1:-}" == --target ]]; do
+    target+=(--target "$2")
     shift 2
-  fi
+  done
   cmake -S "$root" -B "$dir" -G Ninja -DKVSTORE_WERROR=ON "$@" > "$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }
   cmake --build "$dir" --parallel "$jobs" "${target[@]}"
@@ -44,7 +44,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -LE downstream
 
 echo "== ThreadSanitizer build: concurrency tests"
-configure_and_build "$build_root/tsan" --target kvstore_conformance -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+configure_and_build "$build_root/tsan" --target kvstore_conformance --target kvstore_unit_tests \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKVSTORE_SANITIZE=thread -DKVSTORE_BUILD_BENCHMARKS=OFF -DKVSTORE_BUILD_TOOLS=OFF
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -L concurrency
 

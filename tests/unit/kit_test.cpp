@@ -84,7 +84,7 @@ TEST_CASE("pool: reuses idle connections and waits a bounded time when full", "[
   CHECK(made == 2);
 }
 
-TEST_CASE("pool: a released lease wakes a waiter", "[kit][pool]") {
+TEST_CASE("pool: a released lease wakes a waiter", "[kit][pool][concurrency]") {
   std::atomic<int> made{0};
   ConnectionPool<FakeConnection> pool({1, 5s, 60s}, counting_connect(made));
   auto held = std::make_unique<ConnectionPool<FakeConnection>::Lease>(pool.acquire());
