@@ -130,6 +130,37 @@ TEST_CASE("pool: connections idle past idle_timeout are closed, not handed out",
   CHECK(pool.open_count() == 1);
 }
 
+TEST_CASE("pool: idle age counts from the lease, on the caller's clock reading", "[kit][pool]") {
+  std::atomic<int> made{0};
+  ConnectionPool<FakeConnection> pool({4, 1s, 50ms}, counting_connect(made));
+  {
+    auto held = pool.acquire();
+    std::this_thread::sleep_for(120ms);  // in use past idle_timeout, then given back
+  }
+  // Returning it read no clock: it was leased 120ms ago, so it is closed.
+  auto second = pool.acquire();
+  CHECK(second.fresh());
+  CHECK(second->id == 2);
+  CHECK(pool.open_count() == 1);
+  { auto gone = std::move(second); }
+
+  // acquire(deadline, now) judges idleness by the caller's `now`, not its own.
+  const auto now = Clock::now();
+  auto reused = pool.acquire(now + 1s, now);
+  CHECK_FALSE(reused.fresh());
+  CHECK(reused->id == 2);
+  { auto gone = std::move(reused); }
+  auto later = pool.acquire(now + 1s, now + 1h);
+  CHECK(later.fresh());
+  CHECK(later->id == 3);
+
+  // The timeout overload of run_with_retry leases under the same rule.
+  { auto gone = std::move(later); }
+  const int id = kvstore::run_with_retry(pool, classify, kvstore::Idempotence::idempotent, 1s,
+                                         [](FakeConnection& c) { return c.id; });
+  CHECK(id == 3);
+}
+
 TEST_CASE("pool: many threads never exceed the pool size", "[kit][pool][concurrency]") {
   std::atomic<int> made{0};
   ConnectionPool<FakeConnection> pool({3, 5s, 60s}, counting_connect(made));

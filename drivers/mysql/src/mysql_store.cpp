@@ -226,7 +226,7 @@ class MysqlStore final : public Driver {
   auto run(Idempotence idempotence, Body&& body) -> decltype(body(std::declval<Connection&>())) {
     register_this_thread();
     return run_with_retry(
-        pool_, classifier_, idempotence, deadline_after(options_.pool_timeout),
+        pool_, classifier_, idempotence, options_.pool_timeout,
         [&](Connection& c) { return attempt(c, idempotence, body); }, kRetryPolicy);
   }
 

@@ -290,8 +290,7 @@ class PostgresStore final : public Driver {
     std::optional<TimePoint> call_deadline;
     std::optional<std::string> cut;
     return run_with_retry(
-        pool_, classify_, idempotence, deadline_after(s_.connection.pool_timeout),
-        [&](Slot& slot) -> Value {
+        pool_, classify_, idempotence, s_.connection.pool_timeout, [&](Slot& slot) -> Value {
           // The kit repeats a failure on a reused connection; after a cut
           // this ends the call with the cut's own error instead.
           if (cut) throw Error(ErrorCode::timeout, *cut, kDriver, true);

@@ -28,6 +28,7 @@
 #include <thread>
 #include <utility>
 
+#include <kvstore/deadline.h>
 #include <kvstore/driver/connection_pool.h>
 #include <kvstore/error.h>
 
@@ -69,18 +70,17 @@ inline Error to_error(Failure failure, Idempotence idempotence) {
                std::move(failure.native_code), unknown);
 }
 
-// Runs body(connection) on a connection leased from `pool` until it succeeds
-// or the rule above says stop. `deadline` bounds the waits for connections
-// and the retries (a body enforces it on its own I/O).
+namespace detail {
 template <class Connection, class Body>
-auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
-                    Idempotence idempotence, std::chrono::steady_clock::time_point deadline,
-                    Body&& body, const RetryPolicy& policy = {})
-    -> decltype(body(std::declval<Connection&>())) {
+auto run_with_retry_from(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
+                         Idempotence idempotence, std::chrono::steady_clock::time_point now,
+                         std::chrono::steady_clock::time_point deadline, Body&& body,
+                         const RetryPolicy& policy) -> decltype(body(std::declval<Connection&>())) {
   for (int attempt = 1;; ++attempt) {
     std::chrono::milliseconds pause{0};
     {
-      auto lease = pool.acquire(deadline);
+      // The first lease reuses the caller's clock reading; a retry reads anew.
+      auto lease = attempt == 1 ? pool.acquire(deadline, now) : pool.acquire(deadline);
       try {
         return body(*lease);
       } catch (const Error&) {
@@ -100,7 +100,7 @@ auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& cla
             std::chrono::steady_clock::now() >= deadline) {
           throw to_error(std::move(failure), idempotence);
         }
-        ++detail::retries_in_call;
+        ++retries_in_call;
         if (!failure.connection_broken) pause = policy.backoff * attempt;
       }
     }  // the lease goes back before any pause
@@ -108,6 +108,31 @@ auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& cla
       std::this_thread::sleep_until(std::min(deadline, std::chrono::steady_clock::now() + pause));
     }
   }
+}
+}  // namespace detail
+
+// Runs body(connection) on a connection leased from `pool` until it succeeds
+// or the rule above says stop. `deadline` bounds the waits for connections
+// and the retries (a body enforces it on its own I/O).
+template <class Connection, class Body>
+auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
+                    Idempotence idempotence, std::chrono::steady_clock::time_point deadline,
+                    Body&& body, const RetryPolicy& policy = {})
+    -> decltype(body(std::declval<Connection&>())) {
+  return detail::run_with_retry_from(pool, classify, idempotence, std::chrono::steady_clock::now(),
+                                     deadline, std::forward<Body>(body), policy);
+}
+
+// The same with the deadline `timeout` from now: the clock is read once for
+// both the deadline and the pool's idle check (the common case, and the
+// cheapest: a pooled call then reads the clock once).
+template <class Connection, class Body>
+auto run_with_retry(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
+                    Idempotence idempotence, std::chrono::milliseconds timeout, Body&& body,
+                    const RetryPolicy& policy = {}) -> decltype(body(std::declval<Connection&>())) {
+  const auto now = std::chrono::steady_clock::now();
+  return detail::run_with_retry_from(pool, classify, idempotence, now, saturating_add(now, timeout),
+                                     std::forward<Body>(body), policy);
 }
 
 }  // namespace kvstore
