@@ -12,12 +12,15 @@ extern "C" {
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,24 +61,57 @@ timeval to_timeval(milliseconds ms) {
 }
 
 // One command's arguments, pointing into strings the caller keeps alive.
+// Fixed capacity, so building a command allocates nothing; an argument may
+// be two pieces sent as one (a key prefix and the encoded key), so the
+// caller need not build the whole key in a string of its own.
 class Command {
  public:
-  Command& arg(std::string_view a) {
-    argv_.push_back(a.data());
-    lens_.push_back(a.size());
+  static constexpr std::size_t kMaxArgs = 16;  // the write script takes 13
+
+  Command& arg(std::string_view a) { return arg(a, {}); }
+  Command& arg(std::string_view head, std::string_view tail) {
+    if (argc_ == kMaxArgs) throw Error(ErrorCode::internal, "too many Redis command arguments");
+    head_[argc_] = head;
+    tail_[argc_] = tail;
+    ++argc_;
     return *this;
   }
-  int argc() const { return static_cast<int>(argv_.size()); }
-  const char** argv() { return argv_.data(); }
-  const size_t* lens() const { return lens_.data(); }
-  void replace(std::size_t i, std::string_view a) {
-    argv_[i] = a.data();
-    lens_[i] = a.size();
+  std::size_t argc() const noexcept { return argc_; }
+  // A one-piece argument (the script SHA of an EVALSHA).
+  std::string_view at(std::size_t i) const noexcept { return head_[i]; }
+  void replace(std::size_t i, std::string_view a) noexcept {
+    head_[i] = a;
+    tail_[i] = {};
+  }
+
+  // The request in RESP, Redis's wire format ("*<n>", then "$<len>" and the
+  // bytes of each argument, every part ended by CRLF), written into `out`
+  // (cleared first; its capacity is reused from call to call).
+  void format(std::string& out) const {
+    std::size_t size = 16;
+    for (std::size_t i = 0; i < argc_; ++i) size += head_[i].size() + tail_[i].size() + 24;
+    out.clear();
+    out.reserve(size);
+    append_header(out, '*', argc_);
+    for (std::size_t i = 0; i < argc_; ++i) {
+      append_header(out, '$', head_[i].size() + tail_[i].size());
+      out.append(head_[i]).append(tail_[i]).append("\r\n", 2);
+    }
   }
 
  private:
-  std::vector<const char*> argv_;
-  std::vector<size_t> lens_;
+  static void append_header(std::string& out, char kind, std::size_t n) {
+    char digits[24];
+    digits[0] = kind;
+    char* end = std::to_chars(digits + 1, digits + sizeof digits - 2, n).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    out.append(digits, static_cast<std::size_t>(end - digits));
+  }
+
+  std::array<std::string_view, kMaxArgs> head_;
+  std::array<std::string_view, kMaxArgs> tail_;
+  std::size_t argc_ = 0;
 };
 
 // Where a command was sent and how long each socket read or write may take.
@@ -85,24 +121,29 @@ struct Peer {
 };
 
 // Sends `cmd` and reads its reply (which may be an error reply). Throws
-// TransportError if no reply came; the context is then unusable.
+// TransportError if no reply came; the context is then unusable. `buffer`
+// is scratch space for the request, kept by the connection.
 //
-// The request is written here with send(MSG_NOSIGNAL) rather than by
-// hiredis, whose write(2) raises SIGPIPE on a connection the server closed
-// and would kill a process that does not ignore SIGPIPE. hiredis formats it
-// into c->obuf (a public member) and, finding obuf empty, only reads.
-ReplyPtr exchange(redisContext* c, Command& cmd, std::string_view label, const Peer& peer) {
-  if (redisAppendCommandArgv(c, cmd.argc(), cmd.argv(), cmd.lens()) != REDIS_OK) {
+// The request is formatted and written here, with send(MSG_NOSIGNAL),
+// rather than by hiredis: its write(2) raises SIGPIPE on a connection the
+// server closed and would kill a process that does not ignore SIGPIPE, and
+// its formatting copies every argument twice through a fresh allocation.
+// hiredis, finding its own output buffer empty, only reads the reply.
+ReplyPtr exchange(redisContext* c, const Command& cmd, std::string& buffer, std::string_view label,
+                  const Peer& peer) {
+  try {
+    cmd.format(buffer);
+  } catch (const std::bad_alloc&) {
     throw TransportError(TransportError::Kind::broken,
                          "cannot send " + std::string(label) + " to " + peer.where +
                              ": out of memory formatting the request",
                          false);
   }
   int failure = 0;
-  const std::size_t length = sdslen(c->obuf);
+  const std::size_t length = buffer.size();
   std::size_t sent = 0;
   while (sent < length) {
-    ssize_t n = ::send(c->fd, c->obuf + sent, length - sent, MSG_NOSIGNAL);
+    ssize_t n = ::send(c->fd, buffer.data() + sent, length - sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       failure = errno;
@@ -110,13 +151,8 @@ ReplyPtr exchange(redisContext* c, Command& cmd, std::string_view label, const P
     }
     sent += static_cast<std::size_t>(n);
   }
-  if (length > (64u << 10)) {
-    // Do not keep a large value's buffer for the connection's lifetime.
-    sdsfree(c->obuf);
-    c->obuf = sdsempty();
-  } else {
-    sdsclear(c->obuf);
-  }
+  // Do not keep a large value's buffer for the connection's lifetime.
+  if (buffer.capacity() > (64u << 10)) std::string().swap(buffer);
   if (failure != 0) {
     c->err = REDIS_ERR_IO;
     std::snprintf(c->errstr, sizeof c->errstr, "%s", std::strerror(failure));
@@ -158,9 +194,12 @@ class Connection {
   bool is_open() const noexcept { return context_ != nullptr; }
   void close() noexcept { context_.reset(); }
   void reopen(ContextPtr context) noexcept { context_ = std::move(context); }
+  // Where requests are formatted: reused, so a call allocates nothing for it.
+  std::string& request_buffer() noexcept { return request_; }
 
  private:
   ContextPtr context_;
+  std::string request_;
 };
 
 PoolOptions pool_options(const Options& options) {
@@ -188,10 +227,9 @@ class RedisStore final : public Driver {
 
  protected:
   std::optional<std::string> do_get(const std::string& key) override {
-    const std::string vkey = value_prefix_ + key;
     return run(Idempotence::idempotent, [&](Connection& connection) -> std::optional<std::string> {
       Command cmd;
-      cmd.arg("GET").arg(vkey);
+      cmd.arg("GET").arg(value_prefix_, key);
       ReplyPtr reply = call(connection, cmd, "GET", Idempotence::idempotent);
       if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
       if (reply->type != REDIS_REPLY_STRING) unexpected("GET");
@@ -268,8 +306,7 @@ class RedisStore final : public Driver {
   template <class Body>
   auto run(Idempotence idempotence, Body&& body) -> decltype(body(std::declval<Connection&>())) {
     return run_with_retry(
-        pool_, classify_, idempotence, deadline_after(options_.pool_timeout),
-        [&](Connection& connection) {
+        pool_, classify_, idempotence, options_.pool_timeout, [&](Connection& connection) {
           if (!connection.is_open()) {
             connection.reopen(connect());
           } else if (idempotence == Idempotence::not_idempotent && !looks_alive(connection.get())) {
@@ -284,13 +321,13 @@ class RedisStore final : public Driver {
 
   bool write(const std::string& key, char expect, std::string_view expected,
              std::optional<std::string_view> desired, Ttl ttl, Idempotence idempotence) {
-    const std::string vkey = value_prefix_ + key;
     const std::string ttl_text = ttl ? std::to_string(ttl->count()) : std::string{};
     const char expect_arg[1] = {expect};
     ensure_scripts();
     return run(idempotence, [&](Connection& connection) {
       Command cmd;
-      cmd.arg("EVALSHA").arg(write_sha_).arg("3").arg(vkey).arg(index_key_).arg(expiry_key_);
+      cmd.arg("EVALSHA").arg(write_sha_).arg("3").arg(value_prefix_, key);
+      cmd.arg(index_key_).arg(expiry_key_);
       cmd.arg(key).arg(std::string_view(expect_arg, 1)).arg(expected);
       cmd.arg(desired ? "s" : "d").arg(desired.value_or(std::string_view{})).arg(ttl_text);
       cmd.arg(value_prefix_);
@@ -307,13 +344,14 @@ class RedisStore final : public Driver {
   ReplyPtr call(Connection& connection, Command& cmd, std::string_view label,
                 Idempotence idempotence, std::string_view script = {}) {
     try {
-      ReplyPtr reply = exchange(connection.get(), cmd, label, peer());
+      std::string& buffer = connection.request_buffer();
+      ReplyPtr reply = exchange(connection.get(), cmd, buffer, label, peer());
       if (reply->type == REDIS_REPLY_ERROR && !script.empty() &&
           starts_with_word(text_of(reply.get()), "NOSCRIPT")) {
-        const std::string_view sha(cmd.argv()[1], cmd.lens()[1]);
+        const std::string_view sha = cmd.at(1);
         cmd.replace(0, "EVAL");
         cmd.replace(1, script);
-        reply = exchange(connection.get(), cmd, label, peer());
+        reply = exchange(connection.get(), cmd, buffer, label, peer());
         cmd.replace(0, "EVALSHA");
         cmd.replace(1, sha);
       }
@@ -404,8 +442,9 @@ class RedisStore final : public Driver {
   // AUTH or SELECT on a new connection (never echoing AUTH's arguments).
   void handshake(redisContext* context, Command& cmd, std::string_view what) {
     ReplyPtr reply;
+    std::string buffer;
     try {
-      reply = exchange(context, cmd, what, peer());
+      reply = exchange(context, cmd, buffer, what, peer());
     } catch (const TransportError& e) {
       throw to_error(classify_transport(e), Idempotence::idempotent);
     }
