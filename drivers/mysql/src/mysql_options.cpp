@@ -121,11 +121,7 @@ Options Options::from_url(std::string_view text) {
       invalid("expected a mysql:// or mariadb:// URL, not " + url.redacted());
     }
     // The core's parameters, which open() takes before the driver sees the URL.
-    StoreSettings store;
-    store.max_value_bytes = url.take_size("max_value_size");
-    if (auto pages = url.take_int("list_page_size", 1, 100000)) {
-      store.list_page_size = static_cast<std::size_t>(*pages);
-    }
+    StoreSettings store = take_store_settings(url);
     Options options = parse(url);
     options.store = store;
     url.reject_unknown_params(kDriverName);

@@ -163,7 +163,10 @@ Options Options::from_url(std::string_view text) {
     if (url.scheme() != "postgres" && url.scheme() != "postgresql") {
       detail::bad_option("a PostgreSQL URL starts with postgres:// or postgresql://");
     }
+    // What every store takes, as the registry reads it (registry.cpp).
+    StoreSettings store = take_store_settings(url);
     Options o = detail::take_options(url);
+    o.store = store;
     url.reject_unknown_params("postgres");
     return o;
   });

@@ -467,7 +467,8 @@ class PostgresStore final : public Driver {
 }  // namespace
 
 std::unique_ptr<KvStore> create(const Options& options) {
-  return std::make_unique<KvStore>(std::make_unique<PostgresStore>(settings_for(options)));
+  return std::make_unique<KvStore>(std::make_unique<PostgresStore>(settings_for(options)),
+                                   options.store);
 }
 
 std::unique_ptr<Driver> open(Url& url) {

@@ -117,7 +117,10 @@ Options Options::from_url(std::string_view text) {
     if (url.scheme() != "sqlite") {
       detail::invalid("not a sqlite URL (scheme '" + url.scheme() + "' in " + url.redacted() + ")");
     }
+    // What every store takes, as the registry reads it (registry.cpp).
+    StoreSettings store = take_store_settings(url);
     Options options = detail::take_options(url);
+    options.store = store;
     url.reject_unknown_params(detail::kDriver);
     return detail::checked(std::move(options));
   });

@@ -444,7 +444,8 @@ class SqliteStore final : public Driver {
 }  // namespace
 
 std::unique_ptr<KvStore> create(const Options& options) {
-  return std::make_unique<KvStore>(std::make_unique<SqliteStore>(detail::checked(options)));
+  return std::make_unique<KvStore>(std::make_unique<SqliteStore>(detail::checked(options)),
+                                   options.store);
 }
 
 std::unique_ptr<Driver> open(Url& url) {

@@ -32,6 +32,7 @@
 #include <kvstore/kvstore.h>
 #include <kvstore/mysql.h>
 
+#include "store_helpers.h"
 #include "test_services.h"
 
 using namespace std::chrono_literals;
@@ -874,6 +875,17 @@ TEST_CASE("a store from typed Options: a password with @ : / needs no encoding",
     CHECK(std::string(e.what()).find(password) == std::string::npos);
   }
   as_root("DROP USER '" + user + "'@'127.0.0.1'");
+}
+
+TEST_CASE("typed Options carry max_value_size and list_page_size to create()", "[options]") {
+  const auto options = kvstore::mysql::Options::from_url(
+      url_for(fresh_table(), "max_value_size=1KiB&list_page_size=2"));
+  CHECK(options.store.max_value_bytes == std::optional<std::size_t>(1024));
+  CHECK(options.store.list_page_size == std::optional<std::size_t>(2));
+  test_support::check_small_store_settings(*kvstore::mysql::create(options), {"typed"});
+  const auto plain = kvstore::mysql::create(kvstore::mysql::Options::from_url(base_url()));
+  CHECK(plain->capabilities().max_value_bytes == kvstore::kDefaultMaxValueBytes);
+  CHECK(plain->capabilities().list_page_size > 2);
 }
 
 TEST_CASE("create() does no I/O: the store connects on its first call", "[options][errors]") {

@@ -27,6 +27,7 @@
 
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
+#include "store_helpers.h"
 #include "test_services.h"
 
 namespace {
@@ -250,7 +251,8 @@ TEST_CASE("postgres driver: list: a prefix list is an index range scan on 100000
   std::printf("EXPLAIN EXECUTE (custom plan):\n%s\n", custom.c_str());
   INFO("custom plan:\n" << custom);
   const bool ordered_walk = custom.find("Index Scan using " + table + "_pkey") != std::string::npos;
-  const bool bitmap_scan = custom.find("Bitmap Index Scan on " + table + "_pkey") != std::string::npos;
+  const bool bitmap_scan =
+      custom.find("Bitmap Index Scan on " + table + "_pkey") != std::string::npos;
   CHECK((ordered_walk || bitmap_scan));
   CHECK(custom.find("Seq Scan") == std::string::npos);
 
@@ -907,6 +909,21 @@ class PasswordChange {
 };
 
 }  // namespace
+
+TEST_CASE("postgres driver: options: typed Options carry max_value_size and list_page_size",
+          "[options]") {
+  const std::string table = fresh_table();
+  const auto o = kvstore::postgres::Options::from_url(
+      url_with("table=" + table + "&max_value_size=1KiB&list_page_size=2"));
+  CHECK(o.store.max_value_bytes == std::optional<std::size_t>(1024));
+  CHECK(o.store.list_page_size == std::optional<std::size_t>(2));
+  test_support::check_small_store_settings(*kvstore::postgres::create(o), {"typed"});
+  const auto plain = kvstore::postgres::create(kvstore::postgres::Options::from_url(server_url()));
+  CHECK(plain->capabilities().max_value_bytes == kvstore::kDefaultMaxValueBytes);
+  CHECK(plain->capabilities().list_page_size > 2);
+  pqxx::connection raw(server_url());
+  drop_table(raw, table);
+}
 
 TEST_CASE("postgres driver: options: a store from typed Options takes a password with @ : /",
           "[options]") {

@@ -798,3 +798,20 @@ TEST_CASE("sqlite: typed Options build the same store as the URL", "[sqlite][opt
           ErrorCode::invalid_argument);
   }
 }
+
+TEST_CASE("sqlite: typed Options carry max_value_size and list_page_size to create()",
+          "[sqlite][options]") {
+  TempDir dir;
+  const std::string url =
+      "sqlite:" + (dir.path() / "settings.db").string() + "?max_value_size=1KiB&list_page_size=2";
+  const kvstore::sqlite::Options options = kvstore::sqlite::Options::from_url(url);
+  CHECK(options.store.max_value_bytes == std::optional<std::size_t>(1024));
+  CHECK(options.store.list_page_size == std::optional<std::size_t>(2));
+  test_support::check_small_store_settings(*kvstore::sqlite::create(options), {"typed"});
+  // open() reads the same URL to the same store settings.
+  test_support::check_small_store_settings(*kvstore::open(url), {"opened"});
+  // Without them, create() keeps the defaults.
+  const auto plain = kvstore::sqlite::create(kvstore::sqlite::Options::from_url("sqlite::memory:"));
+  CHECK(plain->capabilities().max_value_bytes == kvstore::kDefaultMaxValueBytes);
+  CHECK(plain->capabilities().list_page_size > 2);
+}

@@ -84,6 +84,9 @@ struct Options {
   // overrides an earlier one), e.g. {"sslmode", "require"}.
   std::vector<std::pair<std::string, std::string>> libpq;
 
+  // What every store takes (max_value_size, list_page_size), applied by create().
+  StoreSettings store;
+
   // The options a "postgres://" or "postgresql://" URL names. Throws
   // Error(invalid_argument) for a malformed URL, an unknown parameter or a
   // value out of range, as open() would. No I/O.

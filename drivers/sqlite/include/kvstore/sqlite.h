@@ -82,6 +82,9 @@ struct Options {
   std::chrono::milliseconds sweep_interval{1000};    // 0 to 1h; zero: never sweep
   std::size_t sweep_batch = 500;                     // 1 to 100000
 
+  // What every store takes (max_value_size, list_page_size), applied by create().
+  StoreSettings store;
+
   // The Options a "sqlite:" URL describes. Throws Error(invalid_argument)
   // for anything open() would reject: another scheme, a host, an unknown
   // parameter, a value out of range. Does no I/O.
