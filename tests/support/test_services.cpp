@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -27,24 +28,45 @@ std::pair<std::string, std::string> script_and_dir() {
 
 void service_control(const std::string& action, const std::string& service) {
   auto [script, dir] = script_and_dir();
-  const std::string command = script + " " + action + " " + dir + " " + service + " > /dev/null 2>&1";
+  const std::string command =
+      script + " " + action + " " + dir + " " + service + " > /dev/null 2>&1";
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
 }
 
 std::string services_dir() { return script_and_dir().second; }
 
+LoopbackListener::LoopbackListener(int backlog) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd_ >= 0);
+  address_.sin_family = AF_INET;
+  address_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  try {
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address_), sizeof address_) == 0);
+    REQUIRE(::listen(fd_, backlog) == 0);
+    socklen_t size = sizeof address_;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address_), &size) == 0);
+  } catch (...) {
+    close();  // a failed REQUIRE throws: the destructor would not run
+    throw;
+  }
+}
+
+LoopbackListener::LoopbackListener(LoopbackListener&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), address_(other.address_) {}
+
+LoopbackListener::~LoopbackListener() { close(); }
+
+void LoopbackListener::close() noexcept {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
+LoopbackListener listen_on_loopback(int backlog) { return LoopbackListener(backlog); }
+
 int unused_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t size = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  // Listened on, then closed: a port that took no connection has no
+  // TIME_WAIT, so it is free again at once and nothing else holds it.
+  return listen_on_loopback(1).port();
 }
 
 }  // namespace test_support

@@ -522,21 +522,13 @@ TEST_CASE("redis: a server that never answers gives an error within the timeouts
           "[redis][errors]") {
   // A listening socket nobody accepts on: the TCP handshake completes from the
   // backlog, but no command ever gets a reply.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(fd, 1) == 0);
-  socklen_t size = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-  const std::string url = "redis://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) +
+  test_support::LoopbackListener silent = test_support::listen_on_loopback(1);
+  const std::string url = "redis://127.0.0.1:" + std::to_string(silent.port()) +
                           "/0?connect_timeout=500ms&command_timeout=500ms";
   auto start = std::chrono::steady_clock::now();
   ErrorCode code = error_code_of([&] { open_and_ping(url); });
   auto elapsed = std::chrono::steady_clock::now() - start;
-  ::close(fd);
+  silent.close();
   CHECK((code == ErrorCode::timeout || code == ErrorCode::unavailable));
   WARN("silent server: " << kvstore::to_string(code) << " after "
                          << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
@@ -734,30 +726,22 @@ TEST_CASE("redis: a stopped server's errors say what happened", "[redis][errors]
 TEST_CASE("redis: a connect that gets no answer is a timeout that says so", "[redis][errors]") {
   // A listener whose accept queue is full: Linux drops further SYNs, so a
   // connect gets no answer at all, as from a host that is down.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(fd, 0) == 0);
-  socklen_t size = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  test_support::LoopbackListener full = test_support::listen_on_loopback(0);
   std::vector<int> fillers;
   for (int i = 0; i < 3; ++i) {
     int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     REQUIRE(filler >= 0);
-    ::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::connect(filler, reinterpret_cast<const sockaddr*>(&full.address()), sizeof full.address());
     fillers.push_back(filler);
   }
   std::this_thread::sleep_for(50ms);
-  const std::string host = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  const std::string host = "127.0.0.1:" + std::to_string(full.port());
   const std::string url = "redis://:sEcReT@" + host + "/0?connect_timeout=300ms";
   auto start = std::chrono::steady_clock::now();
   kvstore::Error e = error_of([&] { open_and_ping(url); });
   const long long elapsed = ms_since(start);
   for (int filler : fillers) ::close(filler);
-  ::close(fd);
+  full.close();
   INFO(e.what());
   WARN("unanswered connect: " << e.what() << " (measured " << elapsed << " ms)");
   CHECK(e.code() == ErrorCode::timeout);
