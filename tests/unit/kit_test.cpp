@@ -130,7 +130,7 @@ TEST_CASE("pool: connections idle past idle_timeout are closed, not handed out",
   CHECK(pool.open_count() == 1);
 }
 
-TEST_CASE("pool: idle age counts from the lease, on the caller's clock reading", "[kit][pool]") {
+TEST_CASE("pool: idle age counts from the lease and by the caller clock reading", "[kit][pool]") {
   std::atomic<int> made{0};
   ConnectionPool<FakeConnection> pool({4, 1s, 50ms}, counting_connect(made));
   {
