@@ -69,6 +69,9 @@ void Driver::fail(ErrorCode code, std::string message) const {
 
 void Driver::do_ping() { (void)do_get(encode_key({"kvstore", "ping"})); }
 
+// Parsed reads (driver.h): by default a driver hands out text only.
+bool Driver::do_get_value(const std::string&, std::optional<Value>&, std::size_t&) { return false; }
+
 // --- KvStore -----------------------------------------------------------------
 
 KvStore::KvStore(std::unique_ptr<Driver> driver, const StoreSettings& settings)
@@ -181,11 +184,19 @@ std::string KvStore::checked_value_text(const Value& value) const {
 }
 
 std::optional<Value> KvStore::get(const KvKey& key) {
-  std::optional<std::string> text = observed(Operation::get, [&] {
+  // A driver that keeps values parsed answers with a Value (driver.h,
+  // "Parsed reads"); the others give text, parsed here.
+  std::optional<Value> value;
+  std::optional<std::string> text;
+  observed(Operation::get, [&]() -> std::size_t {
     check_key(key);
-    return driver_->do_get(encode_key(key));
+    const std::string encoded = encode_key(key);
+    std::size_t bytes = 0;
+    if (driver_->do_get_value(encoded, value, bytes)) return bytes;
+    text = driver_->do_get(encoded);
+    return text ? text->size() : 0;
   });
-  if (!text) return std::nullopt;
+  if (!text) return value;
   return parse_stored_json(*text, driver_name_);
 }
 

@@ -1,7 +1,9 @@
 #include <kvstore/memory.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -29,6 +31,34 @@ class MemoryStore final : public Driver {
     auto it = entries_.find(key);
     if (it == entries_.end() || expired(it->second, now)) return std::nullopt;
     return it->second.json;
+  }
+
+  // A copy of the cached Value costs about half of parsing the text again.
+  bool do_get_value(const std::string& key, std::optional<Value>& out,
+                    std::size_t& bytes) override {
+    std::shared_ptr<const Value> value;
+    {
+      const Clock::time_point now = Clock::now();
+      std::shared_lock lock(mutex_);
+      auto it = entries_.find(key);
+      if (it == entries_.end() || expired(it->second, now)) {
+        out.reset();
+        bytes = 0;
+        return true;
+      }
+      const Item& item = it->second;
+      bytes = item.json.size();
+      value = item.parsed.load(std::memory_order_acquire);
+      if (!value) {
+        // Readers racing here parse the same text; any of their results will
+        // do. A writer resets the cache under the exclusive lock, so no stale
+        // value can be stored after it.
+        value = std::make_shared<const Value>(parse_stored_json(item.json, "memory"));
+        item.parsed.store(value, std::memory_order_release);
+      }
+    }
+    out.emplace(*value);  // outside the lock: the shared_ptr keeps it alive
+    return true;
   }
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
@@ -76,6 +106,9 @@ class MemoryStore final : public Driver {
   struct Item {
     std::string json;
     std::optional<Clock::time_point> expires_at;
+    // json parsed, filled by the first get() after a write; memory for
+    // speed: a read entry holds both forms.
+    mutable std::atomic<std::shared_ptr<const Value>> parsed;
   };
   using Entries = std::map<std::string, Item, std::less<>>;
 
@@ -87,6 +120,7 @@ class MemoryStore final : public Driver {
     auto [it, inserted] = entries_.try_emplace(key);
     if (!inserted && it->second.expires_at) expiry_.erase({*it->second.expires_at, key});
     it->second.json.assign(json);
+    it->second.parsed.store(nullptr, std::memory_order_relaxed);
     it->second.expires_at.reset();
     if (ttl) {
       it->second.expires_at = saturating_add(now, *ttl);

@@ -89,6 +89,15 @@ class Driver {
   // if it does not. The default reads one key.
   virtual void do_ping();
 
+  // --- Parsed reads (optional) ---
+  // A driver that keeps stored values parsed (the memory driver) may hand
+  // get() a copy of the Value instead of text, saving the parse. Return
+  // false (the default) to have get() call do_get() and parse; otherwise set
+  // `out` to the live value (std::nullopt if absent or expired) and `bytes`
+  // to the size of its stored JSON text, and return true. The value must be
+  // exactly parse_stored_json() of the stored text.
+  virtual bool do_get_value(const std::string& key, std::optional<Value>& out, std::size_t& bytes);
+
  protected:
   Driver(std::string name, Capabilities capabilities);
 
