@@ -36,7 +36,7 @@ sqlite_dst="sqlite:$dir/final.db"
 # 1.0, big integers, escapes), spread over three first components, and four
 # kinds of expiry:
 #   i%10 == 0  expired an hour ago: import must skip (and count) it
-#   i%10 == 1  expires 5 s after the import: live in the source at first,
+#   i%100 == 1 expires 5 s after the import: live in the source at first,
 #              gone before the first copy starts, so never copied
 #   i%10 == 2  expires in an hour: live throughout
 #   otherwise  no expiry
@@ -67,7 +67,7 @@ with open(f"{d}/input.jsonl", "w") as inp, open(f"{d}/soon.jsonl", "w") as soon,
         t = i % 10
         if t == 0:
             inp.write(line + ',"expires_at":"%s"}\n' % iso(now - 3600))
-        elif t == 1:
+        elif i % 100 == 1:
             soon.write(line + '}\n')
         elif t == 2:
             inp.write(line + ',"expires_at":"%s"}\n' % iso(now + 3600))
@@ -168,7 +168,7 @@ for i in 3 4 5 6 7 8 9 12 $((n - 1)); do
   got=$("$kvtool" get "$sqlite_dst" "$key")
   [[ "$got" == "$want" ]] || fail "get $key: [$got], expected [$want]"
 done
-for i in 0 1 10 11 $((n - n % 10)); do
+for i in 0 1 10 101 $((n - n % 10)) $((n - n % 100 + 1)); do
   [[ $i -lt $n ]] || continue
   key=$(printf '["%s","%07d","%s"]' "$(python3 -c "print(['cache','notes','users'][$i % 3])")" "$i" \
     "$( ((i % 7 == 0)) && echo 'ü:/%' )")
