@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# kvtool against a real SQLite file: every command, exit codes, and errors.
-#   kvtool_test.sh PATH/TO/kvtool
+# kvtool against real SQLite files: every subcommand, exit codes, errors, the
+# export -> import round trip (byte-exact), expires_at, and the man page.
+#   kvtool_test.sh PATH/TO/kvtool PATH/TO/kvtool.1
 set -euo pipefail
 kvtool=$1
+manpage=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 url="sqlite:$dir/kv.db"
@@ -13,28 +15,189 @@ expect() {  # expected-output command...
   actual=$("$@") || fail "$* exited $?"
   [[ "$actual" == "$expected" ]] || fail "$*: expected [$expected], got [$actual]"
 }
+status_of() { local s=0; "$@" > "$dir/out" 2> "$dir/err" || s=$?; echo "$s"; }
 
-"$kvtool" "$url" set '["_fedify","publicKey","https://a.example/u#k"]' '{"b": 1, "a": [true]}'
-"$kvtool" "$url" set '["_fedify","other"]' '2' --ttl 1h
-"$kvtool" "$url" set plain '"text"'
-expect '{"b": 1, "a": [true]}' "$kvtool" "$url" get '["_fedify","publicKey","https://a.example/u#k"]'
-expect '"text"' "$kvtool" "$url" get plain
+# --- get/set/rm/cas/list -------------------------------------------------------
+"$kvtool" set "$url" '["_fedify","publicKey","https://a.example/u#k"]' '{"b": 1, "a": [true]}'
+"$kvtool" set "$url" '["_fedify","other"]' '2' --ttl 1h
+"$kvtool" set "$url" plain '"text"'
+expect '{"b": 1, "a": [true]}' "$kvtool" get "$url" '["_fedify","publicKey","https://a.example/u#k"]'
+expect '"text"' "$kvtool" get "$url" plain
 expect $'["_fedify","other"]\t2\n["_fedify","publicKey","https://a.example/u#k"]\t{"b": 1, "a": [true]}' \
-  "$kvtool" "$url" list '["_fedify"]'
-expect $'["_fedify","other"]\t2' "$kvtool" "$url" list --limit 1
-expect swapped "$kvtool" "$url" cas plain '"text"' '{"n":1}'
-if "$kvtool" "$url" cas plain '"text"' 3 > /dev/null; then fail "cas with a stale value swapped"; fi
-expect swapped "$kvtool" "$url" cas new - 1
-"$kvtool" "$url" rm plain
-if "$kvtool" "$url" get plain; then fail "removed key still readable"; fi
-[[ $("$kvtool" "$url" get plain; echo $?) == 1 ]] || fail "absent key must exit 1"
+  "$kvtool" list "$url" '["_fedify"]'
+expect $'["_fedify","other"]\t2' "$kvtool" list "$url" --limit 1
+expect $'["_fedify","publicKey","https://a.example/u#k"]\t{"b": 1, "a": [true]}' \
+  "$kvtool" list "$url" '["_fedify"]' --after '["_fedify","other"]'
+expect swapped "$kvtool" cas "$url" plain '"text"' '{"n":1}'
+[[ $(status_of "$kvtool" cas "$url" plain '"text"' 3) == 3 ]] || fail "a cas with a stale value must exit 3"
+expect swapped "$kvtool" cas "$url" new - 1
+expect swapped "$kvtool" cas "$url" new 1 -
+[[ $(status_of "$kvtool" get "$url" new) == 3 ]] || fail "cas to - did not remove"
+"$kvtool" rm "$url" plain
+[[ $(status_of "$kvtool" get "$url" plain) == 3 ]] || fail "an absent key must exit 3"
+# The order of the hand-parsed kvtool (URL first) still works.
+expect '2' "$kvtool" "$url" get '["_fedify","other"]'
+# A short TTL set by kvtool expires.
+"$kvtool" set "$url" brief 1 --ttl 300ms
+sleep 0.5
+[[ $(status_of "$kvtool" get "$url" brief) == 3 ]] || fail "--ttl 300ms entry still readable"
 
-# Errors exit 2 with kvstore's message, and change nothing.
-status=0; "$kvtool" "$url" set k '{bad' 2> "$dir/err" || status=$?
-[[ $status == 2 ]] && grep -q "invalid_argument" "$dir/err" || fail "invalid JSON: exit $status, $(cat "$dir/err")"
-status=0; "$kvtool" "$url?nope=1" get k 2> "$dir/err" || status=$?
-[[ $status == 2 ]] && grep -q "'nope'" "$dir/err" || fail "unknown parameter: exit $status"
-status=0; "$kvtool" "$url" set k 1 --ttl 5 2> /dev/null || status=$?
-[[ $status == 2 ]] || fail "ttl without a unit accepted"
-if "$kvtool" "$url" get k 2> /dev/null; then fail "a failed set stored something"; fi
+# --- errors: kvstore's message, exit 1; usage, exit 2; no password shown ---------
+s=$(status_of "$kvtool" set "$url" k '{bad')
+[[ $s == 1 ]] && grep -q "invalid_argument" "$dir/err" || fail "invalid JSON: exit $s, $(cat "$dir/err")"
+s=$(status_of "$kvtool" get "$url?nope=1" k)
+[[ $s == 1 ]] && grep -q "'nope'" "$dir/err" || fail "unknown parameter: exit $s"
+s=$(status_of "$kvtool" set "$url" k 1 --ttl 5)
+[[ $s == 2 ]] || fail "ttl without a unit: exit $s"
+[[ $(status_of "$kvtool" get "$url" k) == 3 ]] || fail "a failed set stored something"
+[[ $(status_of "$kvtool" frobnicate "$url") == 2 ]] || fail "unknown subcommand must exit 2"
+[[ $(status_of "$kvtool" get) == 2 ]] || fail "missing arguments must exit 2"
+s=$(status_of "$kvtool" get 'redis://user:s3cr3tpw@127.0.0.1:1/0?connect_timeout=200ms' k)
+[[ $s == 1 ]] || fail "unreachable redis: exit $s"
+if grep -q s3cr3tpw "$dir/err"; then fail "a password was printed: $(cat "$dir/err")"; fi
+if grep -qi "terminate\|stack\|abort" "$dir/err"; then fail "not a clean error: $(cat "$dir/err")"; fi
+s=$(status_of "$kvtool" copy "sqlite:$dir/a.db" 'redis://u:an0therpw@127.0.0.1:1/0?connect_timeout=200ms')
+[[ $s == 1 ]] || fail "copy to an unreachable store: exit $s"
+if grep -q an0therpw "$dir/err"; then fail "copy printed a password: $(cat "$dir/err")"; fi
+
+# --- --help, every subcommand, and the man page ---------------------------------
+"$kvtool" --help > "$dir/help" || fail "--help exited $?"
+subcommands=$(awk '/^Subcommands:/ {on=1; next} on && /^  [a-z]/ {print $1} on && /^$/ {on=0}' "$dir/help")
+[[ -n "$subcommands" ]] || fail "--help lists no subcommands: $(cat "$dir/help")"
+for wanted in get set rm cas list export import copy purge-expired stats; do
+  grep -qx "$wanted" <<< "$subcommands" || fail "--help does not list $wanted"
+done
+for sub in $subcommands; do
+  "$kvtool" "$sub" --help > /dev/null || fail "$sub --help exited $?"
+  grep -q "^\.SS $sub " "$manpage" || fail "the man page has no section for $sub"
+done
+grep -q "Exit codes" "$dir/help" || fail "--help does not document the exit codes"
+if command -v man > /dev/null; then
+  man -l "$manpage" > /dev/null 2>&1 || fail "the man page does not render"
+fi
+
+# --- export -> import is byte-exact for set_json values ---------------------------
+src="sqlite:$dir/src.db"
+dst="sqlite:$dir/dst.db"
+values=(
+  '{"b":1,"a":2}'                  # member order kept (set() would sort)
+  '{ "a" : [ 1 , 2 ] }'            # inner whitespace kept
+  '1.0' '1' '1e3' '-0' '1.50'      # number spellings kept
+  '123456789012345678901234567890' # beyond 64 bits: the text survives
+  '18446744073709551615' '-9223372036854775808'
+  '"caf\u00e9 \ud83d\ude00 \"q\" \\ /"' '"café 😀 ∑ \t"'
+  'null' 'true' '[]' '{}' '[[[[[[[[[[1]]]]]]]]]]'
+)
+i=0
+for v in "${values[@]}"; do
+  "$kvtool" set "$src" "[\"v\",\"$(printf %03d $i)\"]" "$v"
+  i=$((i + 1))
+done
+# Text that cannot sit on one line as-is: a line break, outer whitespace.
+"$kvtool" set "$src" '["w","newline"]' $'{\n  "a": 1\n}'
+"$kvtool" set "$src" '["w","outer"]' ' [1] '
+# Awkward keys.
+"$kvtool" set "$src" '["k","a:b","","with \"quote\"","new\nline","ü"]' 0
+"$kvtool" export "$src" -o "$dir/dump.jsonl" 2> "$dir/export.err"
+grep -q '"value_json"' "$dir/dump.jsonl" || fail "line breaks were not written as value_json"
+[[ $(wc -l < "$dir/dump.jsonl") == $((i + 3)) ]] || fail "export wrote $(wc -l < "$dir/dump.jsonl") lines"
+jq -c . "$dir/dump.jsonl" > /dev/null || fail "export is not JSON Lines"
+"$kvtool" import "$dst" "$dir/dump.jsonl" 2> "$dir/import.err"
+grep -q "$((i + 3)) written" "$dir/import.err" || fail "import summary: $(cat "$dir/import.err")"
+i=0
+for v in "${values[@]}"; do
+  got=$("$kvtool" get "$dst" "[\"v\",\"$(printf %03d $i)\"]")
+  [[ "$got" == "$v" ]] || fail "round trip of [$v] gave [$got]"
+  i=$((i + 1))
+done
+[[ "$("$kvtool" get "$dst" '["w","newline"]')" == $'{\n  "a": 1\n}' ]] || fail "newline value changed"
+[[ "$("$kvtool" get "$dst" '["w","outer"]')" == ' [1] ' ]] || fail "outer whitespace changed"
+"$kvtool" export "$dst" -o "$dir/dump2.jsonl" 2> /dev/null
+cmp "$dir/dump.jsonl" "$dir/dump2.jsonl" || fail "export of the import differs from the first export"
+# stdin, a prefix, and stdout.
+"$kvtool" export "$src" '["v"]' 2> /dev/null | "$kvtool" import "memory:" 2> "$dir/import.err"
+grep -q "^import: ${#values[@]} entries read, ${#values[@]} written" "$dir/import.err" ||
+  fail "prefix export | import: $(cat "$dir/import.err")"
+
+# --skip-existing keeps what the destination has; --overwrite (default) replaces.
+"$kvtool" set "$dst" '["v","000"]' '"mine"'
+"$kvtool" import "$dst" "$dir/dump.jsonl" --skip-existing 2> "$dir/import.err"
+grep -q "0 written, .* $((i + 3)) skipped" "$dir/import.err" || fail "skip-existing: $(cat "$dir/import.err")"
+[[ "$("$kvtool" get "$dst" '["v","000"]')" == '"mine"' ]] || fail "--skip-existing replaced an entry"
+"$kvtool" rm "$dst" '["v","000"]'
+"$kvtool" import "$dst" "$dir/dump.jsonl" --skip-existing 2> /dev/null
+[[ "$("$kvtool" get "$dst" '["v","000"]')" == '{"a":2,"b":1}' ]] ||
+  fail "--skip-existing writes via cas (JSON-equal, re-serialized): $("$kvtool" get "$dst" '["v","000"]')"
+"$kvtool" import "$dst" "$dir/dump.jsonl" --overwrite 2> /dev/null
+[[ "$("$kvtool" get "$dst" '["v","000"]')" == '{"b":1,"a":2}' ]] || fail "--overwrite did not restore the text"
+[[ $(status_of "$kvtool" import "$dst" "$dir/dump.jsonl" --overwrite --skip-existing) == 2 ]] ||
+  fail "--overwrite with --skip-existing must be a usage error"
+
+# --- expires_at on import -----------------------------------------------------------
+now_ms=$(date +%s%3N)
+iso() { date -u -d "@$(( $1 / 1000 )).$(printf %03d $(( $1 % 1000 )))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
+{
+  echo "{\"key\":[\"t\",\"past\"],\"value\":1,\"expires_at\":\"$(iso $((now_ms - 60000)))\"}"
+  echo "{\"key\":[\"t\",\"soon\"],\"value\":2,\"expires_at\":\"$(iso $((now_ms + 1500)))\"}"
+  echo "{\"key\":[\"t\",\"later\"],\"value\":3,\"expires_at\":\"$(iso $((now_ms + 3600000)))\"}"
+  echo "{\"key\":[\"t\",\"offset\"],\"value\":4,\"expires_at\":\"2999-01-01T01:00:00+01:00\"}"
+  echo "{\"key\":[\"t\",\"never\"],\"value\":5,\"expires_at\":null}"
+} > "$dir/ttl.jsonl"
+ttl="sqlite:$dir/ttl.db"
+"$kvtool" import "$ttl" "$dir/ttl.jsonl" 2> "$dir/import.err"
+grep -q "5 entries read, 4 written, .* 1 expired on the way" "$dir/import.err" ||
+  fail "expires_at import: $(cat "$dir/import.err")"
+[[ $(status_of "$kvtool" get "$ttl" '["t","past"]') == 3 ]] || fail "an expired entry was imported"
+expect 2 "$kvtool" get "$ttl" '["t","soon"]'
+sleep 1.7
+[[ $(status_of "$kvtool" get "$ttl" '["t","soon"]') == 3 ]] || fail "expires_at was not applied"
+expect 3 "$kvtool" get "$ttl" '["t","later"]'
+expect 4 "$kvtool" get "$ttl" '["t","offset"]'
+expect 5 "$kvtool" get "$ttl" '["t","never"]'
+
+# --- import refuses what it cannot store, and says where -----------------------------
+printf '%s\n' '{"key":["m"],"value":1}' '{"key":["m2"],"value":1,"metadata":{"a":1}}' > "$dir/meta.jsonl"
+s=$(status_of "$kvtool" import "sqlite:$dir/meta.db" "$dir/meta.jsonl")
+[[ $s == 4 ]] && grep -q 'line 2: "metadata"' "$dir/err" || fail "metadata: exit $s, $(cat "$dir/err")"
+for bad in '{"key":"k","value":1}' '{"key":["k"]}' '{"key":["k"],"value":1,"extra":2}' \
+  '{"key":["k"],"value":1,"expires_at":"tomorrow"}' '{"key":["k"],"value":1' 'not json' \
+  '{"key":["k"],"value":1,"value_json":"1"}'; do
+  printf '%s\n' "$bad" > "$dir/bad.jsonl"
+  s=$(status_of "$kvtool" import "memory:" "$dir/bad.jsonl")
+  [[ $s == 4 ]] && grep -q "line 1:" "$dir/err" || fail "bad line [$bad]: exit $s, $(cat "$dir/err")"
+done
+printf '%s\n' '{"key":["k"],"value":{bad}}' > "$dir/bad.jsonl"
+s=$(status_of "$kvtool" import "memory:" "$dir/bad.jsonl")
+[[ $s == 1 ]] && grep -q "invalid_argument: line 1, key \\[\"k\"\\]: " "$dir/err" ||
+  fail "invalid value text: exit $s, $(cat "$dir/err")"
+
+# --- copy, checkpoint, resume ----------------------------------------------------------
+cdst="sqlite:$dir/copy.db"
+"$kvtool" copy "$src" "$cdst" --checkpoint "$dir/ck" --limit 5 --batch 2 -q 2> "$dir/copy.err"
+grep -q "stopped at --limit" "$dir/copy.err" || fail "copy --limit: $(cat "$dir/copy.err")"
+[[ $("$kvtool" list "$cdst" | wc -l) == 5 ]] || fail "copy --limit 5 copied $("$kvtool" list "$cdst" | wc -l)"
+[[ $(status_of "$kvtool" copy "$src" "$cdst" --checkpoint "$dir/ck") == 2 ]] ||
+  fail "an existing checkpoint without --resume must be refused"
+[[ $(status_of "$kvtool" copy "$src" "sqlite:$dir/other.db" --checkpoint "$dir/ck" --resume) == 2 ]] ||
+  fail "a checkpoint of another copy must be refused"
+"$kvtool" copy "$src" "$cdst" --checkpoint "$dir/ck" --resume --batch 2 2> "$dir/copy.err"
+grep -q "$((i + 3)) entries read, $((i + 3)) written, .* (complete)" "$dir/copy.err" ||
+  fail "copy --resume: $(cat "$dir/copy.err")"
+"$kvtool" export "$cdst" -o "$dir/copy.jsonl" -q
+cmp "$dir/dump.jsonl" "$dir/copy.jsonl" || fail "the copy differs from the source"
+"$kvtool" copy "$src" "$cdst" --checkpoint "$dir/ck" --resume 2> "$dir/copy.err"
+grep -q "already complete" "$dir/copy.err" || fail "resuming a complete copy: $(cat "$dir/copy.err")"
+[[ $(status_of "$kvtool" copy "$src" "$src") == 2 ]] || fail "copying a store onto itself must be refused"
+
+# --- stats, purge-expired ----------------------------------------------------------------
+"$kvtool" stats "$src" > "$dir/stats"
+total=$(jq -s 'length' "$dir/dump.jsonl")
+bytes=$(("$kvtool" list "$src" | cut -f2- | tr -d '\n' | wc -c) 2> /dev/null)
+grep -qx "entries	$total" "$dir/stats" || fail "stats entries: $(cat "$dir/stats")"
+grep -qx "\"v\"	${#values[@]}	.*" "$dir/stats" || fail "stats by first component: $(cat "$dir/stats")"
+json_bytes=$("$kvtool" stats "$src" --json | jq .bytes)
+[[ $(grep -c . "$dir/stats") -ge 6 ]] || fail "stats: $(cat "$dir/stats")"
+[[ "$json_bytes" -ge "$bytes" ]] || fail "stats bytes $json_bytes < $bytes"
+s=$(status_of "$kvtool" purge-expired "$src")
+[[ $s == 5 ]] && grep -q "not supported" "$dir/err" || fail "purge-expired: exit $s"
 echo "kvtool: all checks passed"
