@@ -16,8 +16,8 @@ namespace kvstore {
 using KvKey = std::vector<std::string>;
 
 // Limits that hold in every driver. They are checked before any I/O.
-inline constexpr std::size_t kMaxKeyBytes = 1024;      // sum of the components' byte lengths
-inline constexpr std::size_t kMaxKeyComponents = 256;  // components in one key
+inline constexpr std::size_t kMaxKeyBytes = 1024;     // sum of the components' byte lengths
+inline constexpr std::size_t kMaxKeyComponents = 256; // components in one key
 
 // Throws Error(invalid_argument) if `key` is empty (unless `allow_empty`, as for
 // a list prefix), has a component with a NUL byte or invalid UTF-8, and

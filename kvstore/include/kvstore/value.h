@@ -31,9 +31,9 @@ bool json_equal(const Value& a, const Value& b);
 std::string to_json_text(const Value& value, std::size_t max_bytes = kDefaultMaxValueBytes);
 
 // Checks that `text` is one complete JSON value (surrounding white space
-// allowed; a byte-order mark is not white space) in valid UTF-8, nested at most kMaxValueDepth deep
-// and at most `max_bytes` long, without building a Value. Throws Error(invalid_argument) or
-// Error(limit_exceeded).
+// allowed; a byte-order mark is not white space) in valid UTF-8, nested at most kMaxValueDepth deep and at most
+// `max_bytes` long, without building a Value. Throws Error(invalid_argument)
+// or Error(limit_exceeded).
 void validate_json_text(std::string_view text, std::size_t max_bytes = kDefaultMaxValueBytes);
 
 // Parses stored JSON text. Throws Error(corrupt, driver) if it is not JSON.
