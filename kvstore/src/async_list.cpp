@@ -55,12 +55,6 @@ class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryT
           Error(ErrorCode::invalid_argument,
                 "AsyncListCursor::next() called while another next() is pending", driver_, false));
     }
-    if (store_alive_.expired()) {
-      lock.unlock();
-      return deliver(std::move(done),
-                     Error(ErrorCode::unavailable,
-                           "the store this listing came from has been destroyed", driver_, false));
-    }
     if (invalid_) {
       Error error = *invalid_;
       lock.unlock();
@@ -80,7 +74,11 @@ class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryT
   // Hands the consumer what is in hand, or starts the fetch it waits for.
   // Releases the lock.
   void serve_locked(std::unique_lock<std::mutex>& lock) {
-    if (!consumer_) return;
+    if (!consumer_) {
+      lock.unlock();
+      return;
+    }
+    if (current_.empty() && !ahead_.empty()) current_.swap(ahead_);
     if (!current_.empty()) {
       StoredEntry stored = std::move(current_.front());
       current_.pop_front();
@@ -108,6 +106,7 @@ class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryT
       return deliver(std::move(done), std::optional<EntryType>());
     }
     prefetch_locked();
+    if (!fetching_) return serve_locked(lock);  // it failed or found the end at once
     lock.unlock();
   }
 
@@ -152,7 +151,6 @@ class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryT
       std::deque<StoredEntry>& target = current_.empty() ? current_ : ahead_;
       for (StoredEntry& e : entries) target.push_back(std::move(e));
     }
-    if (current_.empty() && !ahead_.empty()) current_.swap(ahead_);
     serve_locked(lock);
     run_pending_fetch();
   }

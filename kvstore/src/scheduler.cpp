@@ -14,7 +14,7 @@ void run_detached(Task task) {
 Scheduler::~Scheduler() { close(); }
 
 void Scheduler::start_locked() {
-  if (!thread_.joinable()) thread_ = std::thread(&Scheduler::run, core_);
+  if (!core_->closing && !thread_.joinable()) thread_ = std::thread(&Scheduler::run, core_);
 }
 
 void Scheduler::post(Task task) {
@@ -32,6 +32,7 @@ void Scheduler::post(Task task) {
 
 Scheduler::TimerId Scheduler::arm(SteadyTime deadline, std::weak_ptr<Expirable> target) {
   std::lock_guard lock(core_->mutex);
+  if (core_->closing) return 0;  // a call started while the store closes: its driver completes it
   start_locked();
   const TimerId id = core_->next_id++;
   auto it = core_->timers.emplace(deadline, std::make_pair(id, std::move(target)));
@@ -64,8 +65,9 @@ void Scheduler::run(std::shared_ptr<Core> core) {
       continue;
     }
     auto first = core->timers.begin();
-    if (first->first > std::chrono::steady_clock::now()) {
-      core->wake.wait_until(lock, first->first);
+    const SteadyTime next = first->first;  // a copy: cancel() may erase the node while we wait
+    if (next > std::chrono::steady_clock::now()) {
+      core->wake.wait_until(lock, next);
       continue;
     }
     std::weak_ptr<Expirable> target = std::move(first->second.second);

@@ -22,7 +22,8 @@
 // next() again before the previous next() completed completes the second
 // call with Error(invalid_argument). Destroying a cursor is allowed at any
 // time, a page fetch in flight included (its result is dropped). Once the
-// store is destroyed, next() completes with Error(unavailable, not
+// store is destroyed, the entries already fetched are still delivered; a
+// next() that needs the backend completes with Error(unavailable, not
 // retryable). Each next() has the
 // CallOptions given to async_list(): the timeout applies to each next(), the
 // stop token to the whole cursor.
