@@ -65,6 +65,13 @@ StoreSettings take_store_settings(Url& url) {
   if (auto pages = url.take_int("list_page_size", 1, 100000)) {
     settings.list_page_size = static_cast<std::size_t>(*pages);
   }
+  settings.request_timeout = url.take_duration("request_timeout", kShortest, kLongest);
+  if (auto n = url.take_int("async_workers", 1, static_cast<std::int64_t>(kMaxAsyncWorkers))) {
+    settings.async_workers = static_cast<std::size_t>(*n);
+  }
+  if (auto n = url.take_int("async_queue", 1, static_cast<std::int64_t>(kMaxAsyncQueue))) {
+    settings.async_queue = static_cast<std::size_t>(*n);
+  }
   return settings;
 }
 

@@ -7,6 +7,8 @@
 #include <kvstore/error.h>
 
 #include "list_cursor.h"
+#include "scheduler.h"
+#include "worker_pool.h"
 
 namespace kvstore {
 
@@ -95,9 +97,27 @@ KvStore::KvStore(std::unique_ptr<Driver> driver, const StoreSettings& settings)
     }
     capabilities_.list_page_size = *settings.list_page_size;
   }
+  if (settings.request_timeout) {
+    check_param_range(driver_name_, "request_timeout", *settings.request_timeout,
+                      std::chrono::milliseconds(1), kLongestTimeout);
+    request_timeout_ = *settings.request_timeout;
+  }
+  const std::size_t workers = settings.async_workers.value_or(8);
+  const std::size_t queue = settings.async_queue.value_or(10000);
+  check_param_range(driver_name_, "async_workers", workers, 1, kMaxAsyncWorkers);
+  check_param_range(driver_name_, "async_queue", queue, 1, kMaxAsyncQueue);
+  scheduler_ = std::make_unique<detail::Scheduler>();
+  workers_ = std::make_unique<detail::WorkerPool>(workers, queue);
+  driver_->workers_ = workers_.get();
 }
 
-KvStore::~KvStore() = default;
+KvStore::~KvStore() {
+  // Pending async calls complete with "store destroyed"; then the workers
+  // finish what they run and the driver goes (members, in reverse order).
+  scheduler_->close();
+  workers_->close();
+  driver_->workers_ = nullptr;
+}
 
 void KvStore::set_observer(std::shared_ptr<Observer> observer) { observer_ = std::move(observer); }
 

@@ -137,7 +137,7 @@ TEST_CASE("cas: a second handle on the same data sees one winner", "[cas][concur
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&, t] {
-        kvstore::KvStore& store = t % 2 ? *first : *second;
+        conformance::Store& store = t % 2 ? *first : *second;
         start.arrive_and_wait();
         if (store.cas(key, std::nullopt, t)) ++winners;
       });

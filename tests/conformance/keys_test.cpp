@@ -79,9 +79,9 @@ TEST_CASE("keys: invalid keys are rejected before any change", "[keys][errors]")
     support::require_error(ErrorCode::invalid_argument, [&] { store->get(key); });
     support::require_error(ErrorCode::invalid_argument, [&] { store->remove(key); });
     support::require_error(ErrorCode::invalid_argument, [&] { store->cas(key, std::nullopt, 1); });
-    support::require_error(ErrorCode::invalid_argument, [&] { store->list(key); });
+    support::require_error(ErrorCode::invalid_argument, [&] { store->list(key).to_vector(); });
     support::require_error(ErrorCode::invalid_argument, [&] {
-      store->list({}, {.start_after = key, .limit = std::nullopt});
+      store->list({}, {.start_after = key, .limit = std::nullopt}).to_vector();
     });
   }
   CHECK(store->get({"ok"}) == kvstore::Value("kept"));

@@ -125,7 +125,7 @@ TEST_CASE("list: limit and start_after paginate", "[list]") {
 TEST_CASE("list: a range is lazy and single-pass", "[list]") {
   auto store = conformance::open_store_with("list_page_size=2");
   for (int i = 0; i < 9; ++i) store->set({"k", std::to_string(i)}, i);
-  kvstore::ListRange range = store->list({"k"});
+  auto range = store->list({"k"});
   int seen = 0;
   for (const kvstore::Entry& e : range) {
     CHECK(e.value == Value(seen));

@@ -9,6 +9,8 @@
 // instead, and --kv-ns-param names the URL parameter that receives the
 // namespace (e.g. "table" or "prefix"). A missing URL fails every test: a
 // driver whose server is not running is reported as failing, never as passing.
+// --kv-api blocking|callback selects the API every call goes through
+// (fixture.h); blocking by default.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
@@ -28,6 +30,8 @@ std::string url_env;
 std::string ns_param;
 std::string last_ns;
 std::string last_opened_url;
+std::string api_name = "blocking";
+conformance::Api selected_api = conformance::Api::blocking;
 
 std::string make_namespace() {
   static std::atomic<unsigned> counter{0};
@@ -45,12 +49,13 @@ std::string make_namespace() {
 
 namespace conformance {
 
-std::unique_ptr<kvstore::KvStore> open_store(const std::string& same_as) {
+Api api() { return selected_api; }
+
+std::unique_ptr<Store> open_store(const std::string& same_as) {
   return open_store_with({}, same_as);
 }
 
-std::unique_ptr<kvstore::KvStore> open_store_with(const std::string& params,
-                                                  const std::string& same_as) {
+std::unique_ptr<Store> open_store_with(const std::string& params, const std::string& same_as) {
   std::string url = url_template;
   if (!url_env.empty()) {
     const char* value = std::getenv(url_env.c_str());
@@ -68,7 +73,7 @@ std::unique_ptr<kvstore::KvStore> open_store_with(const std::string& params,
   if (!params.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + params;
   for (std::size_t at; (at = url.find("{ns}")) != std::string::npos;) url.replace(at, 4, last_ns);
   last_opened_url = url;
-  return kvstore::open(url);
+  return std::make_unique<Store>(kvstore::open(url));
 }
 
 const std::string& last_namespace() { return last_ns; }
@@ -84,8 +89,17 @@ int run(int argc, char* argv[]) {
   session.cli(session.cli() |
               Opt(url_template, "url")["--kv-url"]("store URL; {ns} becomes a fresh namespace") |
               Opt(url_env, "variable")["--kv-url-env"]("read the store URL from this variable") |
-              Opt(ns_param, "name")["--kv-ns-param"]("URL parameter that receives the namespace"));
+              Opt(ns_param, "name")["--kv-ns-param"]("URL parameter that receives the namespace") |
+              Opt(api_name, "blocking|callback")["--kv-api"]("the API every call goes through"));
   if (int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
+  if (api_name == "blocking") {
+    selected_api = ::conformance::Api::blocking;
+  } else if (api_name == "callback") {
+    selected_api = ::conformance::Api::callback;
+  } else {
+    std::fprintf(stderr, "--kv-api must be blocking or callback, got '%s'\n", api_name.c_str());
+    return 2;
+  }
   return session.run();
 }
 

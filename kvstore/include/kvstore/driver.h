@@ -27,10 +27,12 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <kvstore/callback.h>
 #include <kvstore/capabilities.h>
 #include <kvstore/deadline.h>
 #include <kvstore/driver/connection_pool.h>
@@ -48,6 +50,35 @@ namespace kvstore {
 struct StoredEntry {
   std::string key;
   std::string json;
+};
+
+namespace detail {
+class PendingCall;
+class WorkerPool;
+}  // namespace detail
+
+// What an asynchronous driver call knows besides its arguments.
+class AsyncContext {
+ public:
+  // When the store gives up on the call (it then completes it with
+  // Error(timeout) itself, whatever the driver does later).
+  std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+  // Stop is requested once the call no longer needs doing: cancelled, past
+  // its deadline, or the store closing. A driver may then abandon the work;
+  // it still calls `done` (the result is ignored).
+  const std::stop_token& stop_token() const noexcept { return stop_; }
+  // Says the request may reach the backend from now on: a write that times
+  // out or is cancelled afterwards reports Error::outcome_unknown().
+  void mark_sent() const noexcept;
+
+  AsyncContext(std::shared_ptr<detail::PendingCall> call,
+               std::chrono::steady_clock::time_point deadline, std::stop_token stop)
+      : call_(std::move(call)), deadline_(deadline), stop_(std::move(stop)) {}
+
+ private:
+  std::shared_ptr<detail::PendingCall> call_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::stop_token stop_;
 };
 
 class Driver {
@@ -98,6 +129,24 @@ class Driver {
   // exactly parse_stored_json() of the stored text.
   virtual bool do_get_value(const std::string& key, std::optional<Value>& out, std::size_t& bytes);
 
+  // --- Asynchronous counterparts ------------------------------------------
+  // The same contract, completing `done` instead of returning or throwing.
+  // `done` runs exactly once, on any thread; if a driver calls it inside the
+  // do_async_* call itself, the store defers it. The defaults run the
+  // blocking member on the store's worker pool, so every driver is
+  // asynchronous; a driver with its own event loop overrides all five and
+  // sets Capabilities::native_async.
+  virtual void do_async_get(std::string key, Callback<std::optional<std::string>> done,
+                            AsyncContext context);
+  virtual void do_async_set(std::string key, std::string json, Ttl ttl, Callback<void> done,
+                            AsyncContext context);
+  virtual void do_async_remove(std::string key, Callback<void> done, AsyncContext context);
+  virtual void do_async_swap(std::string key, std::optional<std::string> expected,
+                             std::optional<std::string> desired, Ttl ttl, Callback<bool> done,
+                             AsyncContext context);
+  virtual void do_async_list(KeyRange range, std::size_t limit,
+                             Callback<std::vector<StoredEntry>> done, AsyncContext context);
+
  protected:
   Driver(std::string name, Capabilities capabilities);
 
@@ -105,8 +154,14 @@ class Driver {
   [[noreturn]] void fail(ErrorCode code, std::string message) const;
 
  private:
+  friend class KvStore;
+  // Runs `work` on the store's worker pool and completes `done` with it.
+  template <class T, class Work>
+  void run_on_workers(Callback<T> done, AsyncContext context, Work work);
+
   std::string name_;
   Capabilities capabilities_;
+  detail::WorkerPool* workers_ = nullptr;  // the store's; set when a KvStore wraps the driver
 };
 
 namespace detail {

@@ -10,6 +10,9 @@
 // Driver authors include <kvstore/driver.h> (the driver kit) as well.
 #pragma once
 
+#include <kvstore/async_list_cursor.h>
+#include <kvstore/call_options.h>
+#include <kvstore/callback.h>
 #include <kvstore/capabilities.h>
 #include <kvstore/error.h>
 #include <kvstore/key.h>
@@ -17,6 +20,7 @@
 #include <kvstore/observer.h>
 #include <kvstore/options.h>
 #include <kvstore/registry.h>
+#include <kvstore/result.h>
 #include <kvstore/store.h>
 #include <kvstore/url.h>
 #include <kvstore/value.h>

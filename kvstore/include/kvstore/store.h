@@ -16,6 +16,20 @@
 // Backend failures throw Error naming the driver (error.h); the store stays
 // usable and a lost connection is re-established by the next call.
 //
+// Every call also has an asynchronous form (async_get, ...): it returns at
+// once and completes a Callback (callback.h) with a Result (result.h), on a
+// store thread, never inside the call itself. Async calls are validated as
+// the blocking ones are, but their errors arrive through the callback; each
+// has a deadline and may be cancelled (call_options.h). Drivers that block
+// run async calls on the store's worker pool (async_workers threads, at
+// most async_queue calls waiting: a full queue completes the call with
+// Error(limit_exceeded, retryable)); Capabilities::native_async says when a
+// driver needs none. Destroying the store completes every pending async call
+// with Error(unavailable, not retryable) and joins the store's threads;
+// the destructor may run inside one of the store's own callbacks.
+// The Asio and coroutine adapters (<kvstore/boost_asio.h>, <kvstore/asio.h>,
+// <kvstore/coro.h>) build on these calls; docs/async.md is the guide.
+//
 // Drivers implement kvstore::Driver (<kvstore/driver.h>), which users never
 // need to see.
 #pragma once
@@ -28,12 +42,16 @@
 #include <string_view>
 #include <vector>
 
+#include <kvstore/async_list_cursor.h>
+#include <kvstore/call_options.h>
+#include <kvstore/callback.h>
 #include <kvstore/capabilities.h>
 #include <kvstore/error.h>
 #include <kvstore/key.h>
 #include <kvstore/list_range.h>
 #include <kvstore/observer.h>
 #include <kvstore/options.h>
+#include <kvstore/result.h>
 #include <kvstore/value.h>
 
 namespace kvstore {
@@ -41,11 +59,23 @@ namespace kvstore {
 class Driver;
 struct KeyRange;
 struct StoredEntry;
+namespace detail {
+class Scheduler;
+class WorkerPool;
+template <class EntryType>
+class AsyncListState;
+}  // namespace detail
 
 // How open() configures a store beyond what its driver decides.
 struct StoreSettings {
   std::optional<std::size_t> max_value_bytes;  // lower the value size limit (at most 25 MiB)
   std::optional<std::size_t> list_page_size;   // entries per list() round trip (at least 1)
+  // Async calls: the default deadline (1ms..1h, default 30s), the worker
+  // threads a blocking driver runs them on (1..1024, default 8) and how many
+  // may wait for a worker (1..1000000, default 10000).
+  std::optional<std::chrono::milliseconds> request_timeout;
+  std::optional<std::size_t> async_workers;
+  std::optional<std::size_t> async_queue;
 };
 
 class KvStore final {
@@ -102,6 +132,41 @@ class KvStore final {
   // list() with each value as its stored JSON text.
   JsonListRange list_json(const KvKey& prefix = {}, const ListOptions& options = {});
 
+  // --- Asynchronous calls ----------------------------------------------------
+  // The calls above, completing `done` instead of returning (see the top of
+  // this file). Arguments are taken by value: the operation owns them.
+
+  void async_get(KvKey key, Callback<std::optional<Value>> done, CallOptions options = {});
+  void async_get_json(KvKey key, Callback<std::optional<std::string>> done,
+                      CallOptions options = {});
+  void async_set(KvKey key, Value value, SetOptions set_options, Callback<void> done,
+                 CallOptions options = {});
+  void async_set(KvKey key, Value value, Callback<void> done, CallOptions options = {}) {
+    async_set(std::move(key), std::move(value), SetOptions{}, std::move(done), std::move(options));
+  }
+  void async_set_json(KvKey key, std::string json, SetOptions set_options, Callback<void> done,
+                      CallOptions options = {});
+  void async_set_json(KvKey key, std::string json, Callback<void> done, CallOptions options = {}) {
+    async_set_json(std::move(key), std::move(json), SetOptions{}, std::move(done),
+                   std::move(options));
+  }
+  void async_remove(KvKey key, Callback<void> done, CallOptions options = {});
+  // cas() asynchronously: `done` gets true if it swapped. JSON equality as in
+  // cas(), over the driver's asynchronous swap.
+  void async_cas(KvKey key, std::optional<Value> expected, std::optional<Value> desired,
+                 SetOptions set_options, Callback<bool> done, CallOptions options = {});
+  void async_cas(KvKey key, std::optional<Value> expected, std::optional<Value> desired,
+                 Callback<bool> done, CallOptions options = {}) {
+    async_cas(std::move(key), std::move(expected), std::move(desired), SetOptions{},
+              std::move(done), std::move(options));
+  }
+  // list() and list_json() as cursors (async_list_cursor.h). An invalid
+  // prefix or start_after completes the cursor's first next() with the Error.
+  AsyncListCursor async_list(KvKey prefix = {}, ListOptions list_options = {},
+                             CallOptions options = {});
+  AsyncJsonListCursor async_list_json(KvKey prefix = {}, ListOptions list_options = {},
+                                      CallOptions options = {});
+
   // --- Operations ----------------------------------------------------------
 
   // Checks that the backend answers, connecting if need be; throws Error
@@ -122,6 +187,8 @@ class KvStore final {
 
  private:
   friend class detail::ListCursor;
+  template <class EntryType>
+  friend class detail::AsyncListState;
 
   using Ttl = std::optional<std::chrono::milliseconds>;
 
@@ -132,6 +199,18 @@ class KvStore final {
                        const std::optional<Value>& desired, Ttl ttl);
   std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit);
 
+  // The async machinery (store_async.cpp).
+  template <class T, class Start>
+  void start_async(Operation operation, bool is_write, const CallOptions& options, Callback<T> done,
+                   Start&& start);
+  template <class T>
+  void fail_async(Callback<T>& done, Error error);
+  void async_list_page(KeyRange range, std::size_t limit, const CallOptions& options,
+                       Callback<std::vector<StoredEntry>> done);
+  template <class EntryType>
+  BasicAsyncListCursor<EntryType> make_async_cursor(KvKey prefix, ListOptions list_options,
+                                                    CallOptions options);
+
   // Runs `call`, attaching the driver's name to any Error it throws and
   // reporting it to the observer, if any.
   template <class Call>
@@ -141,6 +220,9 @@ class KvStore final {
   std::string driver_name_;
   Capabilities capabilities_;
   std::shared_ptr<Observer> observer_;
+  std::chrono::milliseconds request_timeout_{std::chrono::seconds(30)};
+  std::unique_ptr<detail::Scheduler> scheduler_;
+  std::unique_ptr<detail::WorkerPool> workers_;
   // Ranges hold a weak_ptr to this; it expires when the store is destroyed.
   std::shared_ptr<const void> alive_ = std::make_shared<char>();
 };

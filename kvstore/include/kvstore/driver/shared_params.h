@@ -38,6 +38,8 @@ struct SweepOptions {
 inline constexpr std::size_t kMaxPoolSize = 1024;
 inline constexpr std::size_t kMaxSweepBatch = 100000;
 inline constexpr std::chrono::milliseconds kLongestTimeout = std::chrono::hours(1);
+inline constexpr std::size_t kMaxAsyncWorkers = 1024;
+inline constexpr std::size_t kMaxAsyncQueue = 1000000;
 
 // For typed options that did not come from a URL: throw
 // Error(invalid_argument) naming `driver`: "NAME must be from MIN to MAX (got VALUE)".
@@ -70,8 +72,9 @@ ConnectionOptions take_connection_options(Url& url);
 // Takes sweep_interval and sweep_batch from `url`.
 SweepOptions take_sweep_options(Url& url);
 
-// Takes the parameters every store accepts (max_value_size, list_page_size),
-// as open() does; for a driver's Options::from_url.
+// Takes the parameters every store accepts (max_value_size, list_page_size,
+// request_timeout, async_workers, async_queue), as open() does; for a
+// driver's Options::from_url.
 StoreSettings take_store_settings(Url& url);
 
 }  // namespace kvstore

@@ -1,0 +1,122 @@
+// conformance::Store: each call through the API the run selected.
+#include <future>
+#include <thread>
+
+#include "fixture.h"
+
+namespace conformance {
+
+namespace {
+
+const std::thread::id main_thread = std::this_thread::get_id();
+
+// Starts an async call and waits for its Result.
+template <class T, class Start>
+T wait_for(Start&& start) {
+  std::promise<kvstore::Result<T>> promise;
+  std::future<kvstore::Result<T>> future = promise.get_future();
+  start([&promise](kvstore::Result<T> result) { promise.set_value(std::move(result)); });
+  if constexpr (std::is_void_v<T>) {
+    future.get().value();
+  } else {
+    return std::move(future.get()).value();
+  }
+}
+
+template <class EntryType, class Cursor>
+typename Listing<EntryType>::Pull pull_from(Cursor cursor) {
+  auto shared = std::make_shared<Cursor>(std::move(cursor));
+  return [shared]() -> std::optional<EntryType> {
+    return wait_for<std::optional<EntryType>>([&](auto done) { shared->next(std::move(done)); });
+  };
+}
+
+template <class EntryType, class Range>
+typename Listing<EntryType>::Pull pull_from_range(Range range) {
+  struct State {
+    Range range;
+    std::optional<typename Range::iterator> it;
+  };
+  auto state = std::make_shared<State>(State{std::move(range), std::nullopt});
+  return [state]() -> std::optional<EntryType> {
+    if (!state->it) {
+      state->it = state->range.begin();
+    } else {
+      ++*state->it;
+    }
+    if (*state->it == state->range.end()) return std::nullopt;
+    return **state->it;
+  };
+}
+
+}  // namespace
+
+bool Store::use_async() const {
+  if (api() != Api::callback) return false;
+  if (std::this_thread::get_id() == main_thread) return true;
+  thread_local unsigned calls = 0;
+  return ++calls % 2 == 0;
+}
+
+std::optional<kvstore::Value> Store::get(const kvstore::KvKey& key) {
+  if (!use_async()) return kv_->get(key);
+  return wait_for<std::optional<kvstore::Value>>(
+      [&](auto done) { kv_->async_get(key, std::move(done)); });
+}
+
+std::optional<std::string> Store::get_json(const kvstore::KvKey& key) {
+  if (!use_async()) return kv_->get_json(key);
+  return wait_for<std::optional<std::string>>(
+      [&](auto done) { kv_->async_get_json(key, std::move(done)); });
+}
+
+void Store::set(const kvstore::KvKey& key, const kvstore::Value& value,
+                const kvstore::SetOptions& options) {
+  if (!use_async()) return kv_->set(key, value, options);
+  wait_for<void>([&](auto done) { kv_->async_set(key, value, options, std::move(done)); });
+}
+
+void Store::set(const kvstore::KvKey& key, kvstore::Value&& value,
+                const kvstore::SetOptions& options) {
+  if (!use_async()) return kv_->set(key, value, options);
+  wait_for<void>(
+      [&](auto done) { kv_->async_set(key, std::move(value), options, std::move(done)); });
+}
+
+void Store::set_json(const kvstore::KvKey& key, std::string_view json,
+                     const kvstore::SetOptions& options) {
+  if (!use_async()) return kv_->set_json(key, json, options);
+  wait_for<void>(
+      [&](auto done) { kv_->async_set_json(key, std::string(json), options, std::move(done)); });
+}
+
+void Store::remove(const kvstore::KvKey& key) {
+  if (!use_async()) return kv_->remove(key);
+  wait_for<void>([&](auto done) { kv_->async_remove(key, std::move(done)); });
+}
+
+bool Store::cas(const kvstore::KvKey& key, const std::optional<kvstore::Value>& expected,
+                const std::optional<kvstore::Value>& desired, const kvstore::SetOptions& options) {
+  if (!use_async()) return kv_->cas(key, expected, desired, options);
+  return wait_for<bool>(
+      [&](auto done) { kv_->async_cas(key, expected, desired, options, std::move(done)); });
+}
+
+Listing<kvstore::Entry> Store::list(const kvstore::KvKey& prefix,
+                                    const kvstore::ListOptions& options) {
+  if (!use_async())
+    return Listing<kvstore::Entry>(pull_from_range<kvstore::Entry>(kv_->list(prefix, options)));
+  return Listing<kvstore::Entry>(pull_from<kvstore::Entry>(kv_->async_list(prefix, options)));
+}
+
+Listing<kvstore::JsonEntry> Store::list_json(const kvstore::KvKey& prefix,
+                                             const kvstore::ListOptions& options) {
+  if (!use_async()) {
+    return Listing<kvstore::JsonEntry>(
+        pull_from_range<kvstore::JsonEntry>(kv_->list_json(prefix, options)));
+  }
+  return Listing<kvstore::JsonEntry>(
+      pull_from<kvstore::JsonEntry>(kv_->async_list_json(prefix, options)));
+}
+
+}  // namespace conformance
