@@ -37,7 +37,9 @@ Scheduler::TimerId Scheduler::arm(SteadyTime deadline, std::weak_ptr<Expirable> 
   const TimerId id = core_->next_id++;
   auto it = core_->timers.emplace(deadline, std::make_pair(id, std::move(target)));
   core_->by_id.emplace(id, it);
-  if (it == core_->timers.begin()) core_->wake.notify_one();
+  // Calls come with ever later deadlines and mostly complete first: the
+  // thread is woken only when it would otherwise sleep past this one.
+  if (deadline < core_->sleeping_until) core_->wake.notify_one();
   return id;
 }
 
@@ -61,13 +63,19 @@ void Scheduler::run(std::shared_ptr<Core> core) {
       continue;
     }
     if (core->timers.empty()) {
+      core->sleeping_until = SteadyTime::max();
       core->wake.wait(lock);
+      core->sleeping_until = SteadyTime::min();
       continue;
     }
     auto first = core->timers.begin();
     const SteadyTime next = first->first;  // a copy: cancel() may erase the node while we wait
     if (next > std::chrono::steady_clock::now()) {
+      // A timer cancelled meanwhile is not worth a wake-up: the thread
+      // wakes at `next` anyway and finds the next one due.
+      core->sleeping_until = next;
       core->wake.wait_until(lock, next);
+      core->sleeping_until = SteadyTime::min();
       continue;
     }
     std::weak_ptr<Expirable> target = std::move(first->second.second);

@@ -65,6 +65,9 @@ class Scheduler {
     std::multimap<SteadyTime, std::pair<TimerId, std::weak_ptr<Expirable>>> timers;
     std::map<TimerId, decltype(timers)::iterator> by_id;
     TimerId next_id = 1;
+    // While the thread sleeps: when it will wake by itself (max: never);
+    // min while it is awake.
+    SteadyTime sleeping_until = SteadyTime::min();
     bool closing = false;
   };
   static void run(std::shared_ptr<Core> core);

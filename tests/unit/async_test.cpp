@@ -441,3 +441,32 @@ TEST_CASE("async: sync and async callers race on one counter", "[async][concurre
   for (auto& t : threads) t.join();
   CHECK(store->get({"n"}) == Value(kThreads * kRounds));
 }
+
+TEST_CASE("async: request_timeout, async_workers and async_queue are checked at open", "[async]") {
+  for (const char* bad : {"async_workers=0", "async_workers=1025", "async_queue=0",
+                          "async_queue=1000001", "request_timeout=0ms", "request_timeout=2h"}) {
+    INFO(bad);
+    try {
+      kvstore::open(std::string("memory:?") + bad);
+      FAIL("accepted");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.code() == ErrorCode::invalid_argument);
+      CHECK(e.driver() == "memory");
+    }
+  }
+  // request_timeout is the default deadline of every async call.
+  auto gate = std::make_shared<Gate>();
+  kvstore::StoreSettings settings;
+  settings.request_timeout = 100ms;
+  auto store = gated_store(gate, settings);
+  gate->close();
+  Outcome<std::optional<Value>> get;
+  const auto start = std::chrono::steady_clock::now();
+  store->async_get({"k"}, get.callback());
+  Result<std::optional<Value>> r = get.get();
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == ErrorCode::timeout);
+  CHECK_FALSE(r.error().outcome_unknown());  // a read
+  CHECK(std::chrono::steady_clock::now() - start >= 100ms);
+  gate->open();
+}

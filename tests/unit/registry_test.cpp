@@ -81,15 +81,19 @@ TEST_CASE("every duration parameter of every driver has a range checked at open"
     std::vector<const char*> names;
   };
   const std::vector<Param> params = {
-      {"redis", "redis://127.0.0.1:1/0", {"connect_timeout", "command_timeout"}},
+      {"memory", "memory:", {"request_timeout"}},
+      {"redis", "redis://127.0.0.1:1/0", {"connect_timeout", "command_timeout", "request_timeout"}},
       {"postgres",
        "postgres://u@127.0.0.1:1/db",
-       {"connect_timeout", "command_timeout", "statement_timeout", "pool_timeout",
-        "sweep_interval"}},
+       {"connect_timeout", "command_timeout", "statement_timeout", "pool_timeout", "sweep_interval",
+        "request_timeout"}},
       {"mysql",
        "mysql://u:p@127.0.0.1:1/db",
-       {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout", "sweep_interval"}},
-      {"sqlite", "sqlite::memory:", {"busy_timeout", "pool_timeout", "sweep_interval"}},
+       {"pool_timeout", "connect_timeout", "io_timeout", "lock_timeout", "sweep_interval",
+        "request_timeout"}},
+      {"sqlite",
+       "sqlite::memory:",
+       {"busy_timeout", "pool_timeout", "sweep_interval", "request_timeout"}},
   };
   for (const Param& p : params) {
     if (!registered(p.scheme)) continue;

@@ -7,7 +7,8 @@
 //   store->set_observer(std::make_shared<Metrics>());
 //
 // on_call() runs on the thread that made the call, after the call finished
-// and before it returns (or throws). It must be fast and must not call the
+// and before it returns (or throws); for an async call, on the store thread
+// that completes it, just before its callback (retries and bytes are 0 there). It must be fast and must not call the
 // store. A store without an observer pays nothing for the hook: no clock is
 // read.
 #pragma once
