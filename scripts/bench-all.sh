@@ -8,6 +8,8 @@
 #   OUT_DIR defaults to build/bench-results; it receives results.json,
 #   results.csv, chart.svg (+ chart.gp, chart.dat) and table.txt (the printed
 #   report). Copy chart.svg to docs/benchmarks/ to update the docs' chart.
+#   The async mode runs only when asked: e.g. `scripts/bench-all.sh OUT
+#   --workload read-hit,overwrite,zero-parse --inflight 1,8,64` (docs/benchmarks.md).
 # Environment: KVSTORE_BUILD_ROOT (default build/), KVSTORE_JOBS (default nproc),
 #   KVSTORE_CMAKE_ARGS (extra CMake arguments, e.g. "-DKVSTORE_WITH_MYSQL=OFF").
 set -euo pipefail

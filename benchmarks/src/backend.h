@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,6 +62,29 @@ class Session {
   virtual void load(std::size_t begin, std::size_t end, const ItemFn& item, Ttl ttl);
 };
 
+// Asynchronous access to a backend, for the --inflight modes: each call
+// returns at once and completes `done` exactly once, on a thread of the
+// backend's own (for kvstore, one of the store's threads), never inside the
+// call. Errors arrive as an exception_ptr, never as a throw from the call.
+// One AsyncSession serves all slots of a run: its calls are thread-safe.
+// Keys and documents are copied by the call (the caller may drop them at once).
+class AsyncSession {
+ public:
+  template <class T>
+  using Done = std::function<void(std::exception_ptr, T)>;
+  using DoneVoid = std::function<void(std::exception_ptr)>;
+
+  virtual ~AsyncSession() = default;
+  // As Session::get: whether the key was found (parsed or kept as text per mode).
+  virtual void get(const KvKey& key, Done<bool> done) = 0;
+  virtual void get_value(const KvKey& key, Done<std::optional<Value>> done) = 0;
+  virtual void set(const KvKey& key, const Doc& doc, Ttl ttl, DoneVoid done) = 0;
+  virtual void cas(const KvKey& key, const Doc* expected, const Doc* desired, Ttl ttl,
+                   Done<bool> done) = 0;
+  // Pulls every entry under `prefix` through the async cursor; `done` gets how many.
+  virtual void list(const KvKey& prefix, Done<std::size_t> done) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -80,6 +104,11 @@ class Backend {
   virtual void reset() {}
   // A new session for the calling thread.
   virtual std::unique_ptr<Session> session(Mode mode) = 0;
+  // The async API, or nullptr when the backend has none (the raw clients).
+  virtual std::unique_ptr<AsyncSession> async_session(Mode mode) {
+    (void)mode;
+    return nullptr;
+  }
 };
 
 // kvstore::open(url). Throws kvstore::Error (e.g. unsupported) if it cannot open.

@@ -63,6 +63,95 @@ class KvstoreSession final : public Session {
   std::optional<std::string> text_;
 };
 
+// The callback core: each call hands its own copy of the key and document
+// to the async_* member (they take their arguments by value), as a caller
+// that keeps its documents would.
+class KvstoreAsyncSession final : public AsyncSession {
+ public:
+  KvstoreAsyncSession(kvstore::KvStore& store, Mode mode) : store_(store), mode_(mode) {}
+
+  void get(const KvKey& key, Done<bool> done) override {
+    if (mode_ == Mode::json) {
+      store_.async_get(key, [done = std::move(done)](kvstore::Result<std::optional<Value>> r) {
+        if (!r) return done(std::make_exception_ptr(r.error()), false);
+        done(nullptr, r.value().has_value());
+      });
+    } else {
+      store_.async_get_json(
+          key, [done = std::move(done)](kvstore::Result<std::optional<std::string>> r) {
+            if (!r) return done(std::make_exception_ptr(r.error()), false);
+            done(nullptr, r.value().has_value());
+          });
+    }
+  }
+
+  void get_value(const KvKey& key, Done<std::optional<Value>> done) override {
+    store_.async_get(key, [done = std::move(done)](kvstore::Result<std::optional<Value>> r) {
+      if (!r) return done(std::make_exception_ptr(r.error()), std::nullopt);
+      done(nullptr, std::move(r).value());
+    });
+  }
+
+  void set(const KvKey& key, const Doc& doc, Ttl ttl, DoneVoid done) override {
+    auto complete = [done = std::move(done)](kvstore::Result<void> r) {
+      done(r ? nullptr : std::make_exception_ptr(r.error()));
+    };
+    if (mode_ == Mode::json) {
+      store_.async_set(key, doc.value, {ttl}, std::move(complete));
+    } else {
+      store_.async_set_json(key, doc.text, {ttl}, std::move(complete));
+    }
+  }
+
+  // As the blocking session: the JSON cas in both modes.
+  void cas(const KvKey& key, const Doc* expected, const Doc* desired, Ttl ttl,
+           Done<bool> done) override {
+    std::optional<Value> e, d;
+    if (expected) e = expected->value;
+    if (desired) d = desired->value;
+    store_.async_cas(key, std::move(e), std::move(d), {ttl},
+                     [done = std::move(done)](kvstore::Result<bool> r) {
+                       if (!r) return done(std::make_exception_ptr(r.error()), false);
+                       done(nullptr, r.value());
+                     });
+  }
+
+  void list(const KvKey& prefix, Done<std::size_t> done) override {
+    if (mode_ == Mode::json) {
+      pull(std::make_shared<Listing<kvstore::AsyncListCursor>>(store_.async_list(prefix),
+                                                               std::move(done)));
+    } else {
+      pull(std::make_shared<Listing<kvstore::AsyncJsonListCursor>>(store_.async_list_json(prefix),
+                                                                   std::move(done)));
+    }
+  }
+
+ private:
+  template <class Cursor>
+  struct Listing {
+    Listing(Cursor c, Done<std::size_t> d) : cursor(std::move(c)), done(std::move(d)) {}
+    Cursor cursor;
+    Done<std::size_t> done;
+    std::size_t count = 0;
+  };
+
+  // One next() at a time, the next one from the completion of the last: the
+  // cursor's single-consumer rule, and how an async caller pages.
+  template <class Cursor>
+  static void pull(std::shared_ptr<Listing<Cursor>> listing) {
+    Cursor& cursor = listing->cursor;
+    cursor.next([listing = std::move(listing)](auto r) mutable {
+      if (!r) return listing->done(std::make_exception_ptr(r.error()), listing->count);
+      if (!r.value()) return listing->done(nullptr, listing->count);
+      ++listing->count;
+      pull(std::move(listing));
+    });
+  }
+
+  kvstore::KvStore& store_;
+  Mode mode_;
+};
+
 // Counts calls, as a metrics observer would: what the observer hook costs
 // is measured against the same store without one (--observer).
 class CountingObserver final : public kvstore::Observer {
@@ -98,6 +187,9 @@ class KvstoreBackend final : public Backend {
   }
   std::unique_ptr<Session> session(Mode mode) override {
     return std::make_unique<KvstoreSession>(*store_, mode);
+  }
+  std::unique_ptr<AsyncSession> async_session(Mode mode) override {
+    return std::make_unique<KvstoreAsyncSession>(*store_, mode);
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <random>
 
 #include "backend.h"
@@ -31,7 +32,7 @@ std::string random_id() {
 }
 
 Row make_row(const Workload& w, const std::string& phase, const Backend& b, Mode mode, int threads,
-             OpKind op, const RunResult& r) {
+             int inflight, OpKind op, const RunResult& r) {
   const OpStats& s = r.ops[static_cast<std::size_t>(op)];
   Row row;
   row.workload = w.name();
@@ -42,6 +43,7 @@ Row make_row(const Workload& w, const std::string& phase, const Backend& b, Mode
   row.raw = b.raw();
   row.mode = to_string(mode);
   row.threads = threads;
+  row.inflight = inflight;
   row.op = to_string(op);
   row.count = s.latency.count();
   row.seconds = r.seconds;
@@ -199,6 +201,10 @@ int run(int argc, char** argv) {
   for (const auto& b : backends) std::printf(" %s (%s)", b->name().c_str(), b->where().c_str());
   std::printf("\nthreads:");
   for (int t : opt.threads) std::printf(" %d", t);
+  if (!opt.inflight.empty()) {
+    std::printf("; inflight (async):");
+    for (int n : opt.inflight) std::printf(" %d", n);
+  }
   if (opt.ops) {
     std::printf("; %llu ops per run", static_cast<unsigned long long>(*opt.ops));
   } else {
@@ -207,6 +213,7 @@ int run(int argc, char** argv) {
   std::printf("; %zu keys; %zu-byte values; seed %llu\n", opt.keys, opt.value_size,
               static_cast<unsigned long long>(opt.seed));
 
+  std::map<std::string, bool> skipped_async_noted;
   auto started = std::chrono::steady_clock::now();
   for (const auto& name : workloads) {
     params.ns = "kvbench-" + run_id + "-" + name;
@@ -233,6 +240,15 @@ int run(int argc, char** argv) {
         std::printf("%s\n", note.c_str());
         report.notes.push_back(note);
       }
+      const bool has_async = backend->async_session(Mode::json) != nullptr;
+      if (!opt.inflight.empty() && !has_async && !skipped_async_noted[backend->name()]) {
+        skipped_async_noted[backend->name()] = true;
+        std::string note = backend->name() +
+                           ": no async mode (a raw client library); inflight rows compare with "
+                           "its blocking figure at threads = inflight";
+        std::printf("%s\n", note.c_str());
+        report.notes.push_back(note);
+      }
       try {
         status(terminal, "resetting " + backend->name() + " ...");
         backend->reset();
@@ -240,26 +256,39 @@ int run(int argc, char** argv) {
           status(terminal, "loading " + name + " data into " + backend->name() + " ...");
           BackendLoader loader(*backend, 2);
           workload->prepare(phase, loader);
+          // The thread modes, then the async modes (--inflight) where the
+          // backend has an async API.
+          struct Concurrency {
+            int threads, inflight;
+          };
+          std::vector<Concurrency> runs;
+          for (int threads : opt.threads) runs.push_back({threads, 0});
+          if (has_async) {
+            for (int inflight : opt.inflight) runs.push_back({inflight, inflight});
+          }
           for (Mode mode : modes) {
-            for (int threads : opt.threads) {
+            for (const Concurrency& c : runs) {
               RunSettings s;
-              s.threads = threads;
+              s.threads = c.threads;
+              s.inflight = c.inflight;
               s.ops = opt.ops;
               s.duration_s = opt.duration_s;
               s.seed = opt.seed;
               s.progress = terminal;
-              s.label = name + " " + backend->name() + " " + to_string(mode) + " " +
-                        std::to_string(threads) + "t " + workload->phase_label(phase);
+              std::string conc = c.inflight ? std::to_string(c.inflight) + " inflight"
+                                            : std::to_string(c.threads) + "t";
+              s.label = name + " " + backend->name() + " " + to_string(mode) + " " + conc + " " +
+                        workload->phase_label(phase);
               RunResult r = run_workload(*workload, *backend, mode, s);
               for (OpKind op : {OpKind::get, OpKind::set, OpKind::cas, OpKind::list}) {
                 if (r.ops[static_cast<std::size_t>(op)].latency.count() == 0) continue;
                 report.rows.push_back(make_row(*workload, workload->phase_label(phase), *backend,
-                                               mode, threads, op, r));
+                                               mode, c.threads, c.inflight, op, r));
               }
               if (r.errors) {
                 std::string note = name + " on " + backend->name() + " (" + to_string(mode) + ", " +
-                                   std::to_string(threads) +
-                                   " threads): " + std::to_string(r.errors) +
+                                   (c.inflight ? conc : std::to_string(c.threads) + " threads") +
+                                   "): " + std::to_string(r.errors) +
                                    " errors, first: " + r.first_error;
                 report.notes.push_back(note);
               }
@@ -281,6 +310,8 @@ int run(int argc, char** argv) {
 
   std::vector<Ratio> ratios = compute_ratios(report);
   print_ratio_table(ratios);
+  std::vector<AsyncRatio> async_ratios = compute_async_ratios(report);
+  print_async_ratio_table(async_ratios);
   for (const auto& n : report.notes) {
     if (n.find("errors, first") != std::string::npos) std::printf("note: %s\n", n.c_str());
   }
@@ -298,7 +329,7 @@ int run(int argc, char** argv) {
   int rc = 0;
   try {
     if (!json.empty()) {
-      write_json(report, ratios, json);
+      write_json(report, ratios, json, async_ratios);
       std::printf("results (JSON): %s\n", json.c_str());
     }
     if (!csv.empty()) {

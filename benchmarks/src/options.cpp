@@ -94,6 +94,14 @@ Options parse_options(const std::vector<std::string>& args) {
       }
       if (o.threads.empty()) throw std::invalid_argument("--threads needs a value");
       threads_given = true;
+    } else if (arg == "--inflight") {
+      o.inflight.clear();
+      for (auto& t : split_commas(need())) {
+        std::uint64_t n = parse_count("--inflight", t);
+        if (n < 1 || n > 1024) throw std::invalid_argument("--inflight must be 1..1024");
+        o.inflight.push_back(static_cast<int>(n));
+      }
+      if (o.inflight.empty()) throw std::invalid_argument("--inflight needs a value");
     } else if (arg == "--ops") {
       o.ops = parse_count("--ops", need());
       if (*o.ops == 0) throw std::invalid_argument("--ops must be positive");
@@ -175,6 +183,9 @@ Workloads
   --modes json,text    json: kvstore JSON API vs raw + nlohmann parse/dump; text:
                        kvstore zero-parse calls vs raw bytes (default: per workload)
   --threads 1,8        thread counts to run each workload at (default 1,8)
+  --inflight 1,8,64    also run each workload in the async mode: one issuing thread keeps
+                       N operations in flight through kvstore's callback API (rows
+                       "N inflight"; default: none; raw baselines have no async mode)
   --ops N | --duration D   operations or time per run (default --duration 1s)
   --keys N             preloaded keys of the point workloads (default 10000)
   --value-size N       bytes of JSON text per document (default 1024)

@@ -13,6 +13,7 @@ struct Options {
   std::vector<std::string> urls;          // --url, repeatable; empty: the embedded default
   std::vector<std::string> workloads;     // --workload a,b; empty: all
   std::vector<int> threads = {1, 8};      // --threads 1,8
+  std::vector<int> inflight;              // --inflight 1,8,64: async modes; empty: none
   std::optional<std::uint64_t> ops;       // --ops N: operations per run (all threads together)
   double duration_s = 1.0;                // --duration 1s: length of each run (when no --ops)
   std::size_t keys = 10000;               // --keys: preloaded keys for point workloads

@@ -12,7 +12,11 @@ namespace kvbench {
 struct Row {
   std::string workload, phase, target, driver, where, mode, op;
   bool raw = false;
+  // The concurrency: threads in a thread mode; in an async mode (inflight >
+  // 0) the operations in flight, with threads == inflight so that the row
+  // pairs with the thread rows (and raw rows) of the same concurrency.
   int threads = 1;
+  int inflight = 0;
   std::uint64_t count = 0;
   double seconds = 0;
   double ops_per_s = 0;
@@ -25,6 +29,7 @@ struct Row {
 struct Ratio {
   std::string workload, phase, driver, mode, op;
   int threads = 1;
+  int inflight = 0;  // > 0: an async row against the raw client's sync figure at threads
   double kvstore_ops = 0, raw_ops = 0, ratio = 0;
   std::optional<double> target;  // 0.9 for get and set
 };
@@ -36,8 +41,25 @@ struct Report {
   std::vector<std::string> argv;
 };
 
-// Fills Row::ratio and returns every kvstore ÷ raw ratio.
+// "8t" for a thread mode, "8 inflight" for an async mode.
+std::string concurrency_label(const Row& row);
+
+// Fills Row::ratio and returns every kvstore ÷ raw ratio. An async row is
+// compared with the raw row at threads == inflight (raw clients have no
+// async mode).
 std::vector<Ratio> compute_ratios(Report& report);
+
+// The async mode against the blocking calls of the same store: each
+// "N inflight" row ÷ the "Nt" row of the same target, workload, phase, mode
+// and op (ops/s). The criterion: at least 0.90.
+struct AsyncRatio {
+  std::string workload, phase, target, mode, op;
+  int concurrency = 1;
+  double async_ops = 0, sync_ops = 0, ratio = 0;
+  double async_p50_us = 0, sync_p50_us = 0;
+};
+std::vector<AsyncRatio> compute_async_ratios(const Report& report);
+void print_async_ratio_table(const std::vector<AsyncRatio>& ratios);
 
 // "12.3k", "1.23M".
 std::string human_rate(double per_second);
@@ -47,7 +69,8 @@ std::string format_us(double us);
 void print_workload_table(const std::vector<Row>& rows, const std::string& workload);
 void print_ratio_table(const std::vector<Ratio>& ratios);
 
-void write_json(const Report& report, const std::vector<Ratio>& ratios, const std::string& path);
+void write_json(const Report& report, const std::vector<Ratio>& ratios, const std::string& path,
+                const std::vector<AsyncRatio>& async_ratios = {});
 void write_csv(const Report& report, const std::string& path);
 // Writes <base>.dat and <base>.gp next to `svg_path` and runs gnuplot.
 // Returns an empty string on success, else why the chart was skipped.

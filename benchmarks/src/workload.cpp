@@ -57,6 +57,40 @@ std::vector<Doc> make_pool(std::size_t count, std::size_t size, std::uint64_t se
 
 constexpr std::size_t kPool = 64;
 
+// The async steps: each times its call from issue to completion (errors are
+// not timed, as in the thread modes) and continues with `then`.
+using StepDone = Workload::StepDone;
+
+void async_get(Worker& w, AsyncSession& s, const KvKey& k, StepDone done) {
+  auto start = Recorder::start();
+  s.get(k, [&w, start, done = std::move(done)](std::exception_ptr e, bool found) {
+    if (!e) {
+      w.recorder.record(OpKind::get, start);
+      w.recorder.stats(OpKind::get).hits += found;
+    }
+    done(e);
+  });
+}
+
+void async_set(Worker& w, AsyncSession& s, const KvKey& k, const Doc& doc, Ttl ttl, StepDone done) {
+  auto start = Recorder::start();
+  s.set(k, doc, ttl, [&w, start, done = std::move(done)](std::exception_ptr e) {
+    if (!e) w.recorder.record(OpKind::set, start);
+    done(e);
+  });
+}
+
+void async_list(Worker& w, AsyncSession& s, const KvKey& prefix, StepDone done) {
+  auto start = Recorder::start();
+  s.list(prefix, [&w, start, done = std::move(done)](std::exception_ptr e, std::size_t n) {
+    if (!e) {
+      w.recorder.record(OpKind::list, start);
+      w.recorder.stats(OpKind::list).entries += n;
+    }
+    done(e);
+  });
+}
+
 // Point workloads over {ns, "k", i}, i < keys, all preloaded.
 class PointWorkload : public Workload {
  public:
@@ -90,6 +124,9 @@ class ReadHit final : public PointWorkload {
     bool found = w.recorder.time(OpKind::get, [&] { return s.get(k); });
     w.recorder.stats(OpKind::get).hits += found;
   }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    async_get(w, s, key("k", w.rng.below(p_.keys)), std::move(done));
+  }
 };
 
 class ReadMiss final : public PointWorkload {
@@ -104,6 +141,9 @@ class ReadMiss final : public PointWorkload {
     KvKey k = key("m", w.rng.below(p_.keys));
     bool found = w.recorder.time(OpKind::get, [&] { return s.get(k); });
     w.recorder.stats(OpKind::get).hits += found;
+  }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    async_get(w, s, key("m", w.rng.below(p_.keys)), std::move(done));
   }
 };
 
@@ -123,6 +163,10 @@ class Overwrite final : public PointWorkload {
       s.set(k, doc, std::nullopt);
       return 0;
     });
+  }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    std::uint64_t i = w.rng.below(p_.keys);
+    async_set(w, s, key("k", i), pool_[(i + w.counter++) % kPool], std::nullopt, std::move(done));
   }
 };
 
@@ -150,6 +194,15 @@ class ZeroParse final : public PointWorkload {
       });
     }
   }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    std::uint64_t i = w.rng.below(p_.keys);
+    KvKey k = key("k", i);
+    if (w.rng.below(2) == 0) {
+      async_get(w, s, k, std::move(done));
+    } else {
+      async_set(w, s, k, pool_[(i + w.counter++) % kPool], std::nullopt, std::move(done));
+    }
+  }
 };
 
 class Fill final : public Workload {
@@ -170,6 +223,11 @@ class Fill final : public Workload {
       s.set(k, doc, std::chrono::hours(1));
       return 0;
     });
+  }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    KvKey k = {p_.ns, "fill", num(run_), num(static_cast<std::uint64_t>(w.index)),
+               num(w.counter++)};
+    async_set(w, s, k, pool_[w.counter % kPool], std::chrono::hours(1), std::move(done));
   }
 
  private:
@@ -216,12 +274,42 @@ class CasContention final : public Workload {
       refresh(w, s, k, j);
     }
   }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    std::size_t j = w.rng.below(kKeys);
+    KvKey k = {p_.ns, "counter", num(j)};
+    if (w.seen[j] < 0) return refresh_async(w, s, k, j, std::move(done));
+    Doc expected{Value(w.seen[j])};
+    Doc desired{Value(w.seen[j] + 1)};
+    auto start = Recorder::start();
+    s.cas(
+        k, &expected, &desired, std::nullopt,
+        [&w, &s, k, j, start, done = std::move(done)](std::exception_ptr e, bool swapped) mutable {
+          if (e) return done(e);
+          w.recorder.record(OpKind::cas, start);
+          if (!swapped) return refresh_async(w, s, k, j, std::move(done));
+          ++w.recorder.stats(OpKind::cas).hits;
+          ++w.seen[j];
+          done(nullptr);
+        });
+  }
 
  private:
   static void refresh(Worker& w, Session& s, const KvKey& k, std::size_t j) {
     std::optional<Value> v = w.recorder.time(OpKind::get, [&] { return s.get_value(k); });
     w.recorder.stats(OpKind::get).hits += v.has_value();
     w.seen[j] = v && v->is_number_integer() ? v->get<std::int64_t>() : 0;
+  }
+  static void refresh_async(Worker& w, AsyncSession& s, const KvKey& k, std::size_t j,
+                            StepDone done) {
+    auto start = Recorder::start();
+    s.get_value(
+        k, [&w, j, start, done = std::move(done)](std::exception_ptr e, std::optional<Value> v) {
+          if (e) return done(e);
+          w.recorder.record(OpKind::get, start);
+          w.recorder.stats(OpKind::get).hits += v.has_value();
+          w.seen[j] = v && v->is_number_integer() ? v->get<std::int64_t>() : 0;
+          done(nullptr);
+        });
   }
 };
 
@@ -266,6 +354,9 @@ class ListPrefix final : public Workload {
     KvKey prefix = {p_.ns, "target"};
     std::size_t n = w.recorder.time(OpKind::list, [&] { return s.list(prefix); });
     w.recorder.stats(OpKind::list).entries += n;
+  }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    async_list(w, s, {p_.ns, "target"}, std::move(done));
   }
 
  private:
@@ -367,6 +458,49 @@ class Fedify final : public Workload {
       std::size_t n = w.recorder.time(OpKind::list, [&] { return s.list(prefix); });
       w.recorder.stats(OpKind::list).entries += n;
     }
+  }
+  // The same draws as step(), each operation through the async session.
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    std::uint64_t r = w.rng.below(1000);
+    if (r < 820) {
+      std::uint64_t i = zipf_.scrambled(w.rng);
+      return async_get(w, s, item_key(w.rng.below(10) < 6, i), std::move(done));
+    }
+    if (r < 880) {
+      KvKey k = {p_.ns, "_fedify", "activityIdempotence",
+                 "https://remote.example/activities/" + num(run_) + "-" +
+                     num(static_cast<std::uint64_t>(w.index)) + "-" + num(w.counter++)};
+      return async_set(w, s, k, marker_, std::chrono::hours(24), std::move(done));
+    }
+    if (r < 950) {
+      std::uint64_t i = zipf_.scrambled(w.rng);
+      bool key_doc = w.rng.below(2) == 0;
+      const Doc& doc = key_doc ? keys_pool_[i % kPool] : docs_pool_[i % kPool];
+      return async_set(w, s, item_key(key_doc, i), doc, std::chrono::minutes(5), std::move(done));
+    }
+    if (r < 998) {
+      bool nonce = r < 980;
+      std::uint64_t id = nonce ? nonce_.fetch_add(1) / 2 : task_.fetch_add(1) / 4;
+      KvKey k = {p_.ns, "_fedify", nonce ? "nonce" : "taskDedup", num(run_) + "-" + num(id)};
+      const Doc& desired = nonce ? marker_ : worker_doc(w);
+      std::chrono::milliseconds ttl = nonce ? std::chrono::milliseconds(std::chrono::hours(1))
+                                            : std::chrono::milliseconds(std::chrono::minutes(1));
+      auto start = Recorder::start();
+      return s.cas(k, nullptr, &desired, ttl,
+                   [&w, start, done = std::move(done)](std::exception_ptr e, bool swapped) {
+                     if (!e) {
+                       w.recorder.record(OpKind::cas, start);
+                       w.recorder.stats(OpKind::cas).hits += swapped;
+                     }
+                     done(e);
+                   });
+    }
+    if (w.can_list) {
+      return async_list(w, s, {p_.ns, "_fedify", "followers", "https://local.example/users/alice"},
+                        std::move(done));
+    }
+    // No list on this backend: an empty step, as step() does.
+    done(nullptr);
   }
 
  private:

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +37,14 @@ class Recorder {
         std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()));
     return result;
   }
+  // The async modes time a call from issue to completion: start() before
+  // the call, record() in its completion.
+  static std::chrono::steady_clock::time_point start() { return std::chrono::steady_clock::now(); }
+  void record(OpKind op, std::chrono::steady_clock::time_point start) {
+    auto stop = std::chrono::steady_clock::now();
+    stats_[static_cast<int>(op)].latency.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()));
+  }
   OpStats& stats(OpKind op) { return stats_[static_cast<int>(op)]; }
   std::array<OpStats, kOpKinds>& all() { return stats_; }
 
@@ -42,6 +52,8 @@ class Recorder {
   std::array<OpStats, kOpKinds> stats_;
 };
 
+// One thread of a thread mode, or one slot (a chain of operations, one in
+// flight at a time) of an async mode; then `threads` counts the slots.
 struct Worker {
   int index = 0;
   int threads = 1;
@@ -95,6 +107,12 @@ class Workload {
   virtual void begin_run(int threads) { (void)threads; }
   virtual void init_worker(Worker& w) { (void)w; }
   virtual void step(Worker& w, Session& s) = 0;
+  // The async form of step(): starts the same logical operation through `s`
+  // and calls `done` once it completed (with the first error, if any), on
+  // the completing thread. Calls for one Worker never overlap, but they may
+  // come from different threads, one after the other.
+  using StepDone = std::function<void(std::exception_ptr)>;
+  virtual void step_async(Worker& w, AsyncSession& s, StepDone done) = 0;
 
  protected:
   WorkloadParams p_;

@@ -2,7 +2,10 @@
 // option parsing, documents, and one tiny run against memory:.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include "histogram.h"
@@ -150,6 +153,21 @@ TEST_CASE("Option parsing", "[bench]") {
   CHECK_THROWS(parse_options({"--modes", "binary"}));
 }
 
+TEST_CASE("--inflight takes a list of in-flight counts and is off by default", "[bench]") {
+  CHECK(parse_options({}).inflight.empty());
+  CHECK(parse_options({"--quick"}).inflight.empty());
+  Options o = parse_options({"--inflight", "1,8,64", "--threads", "1,8"});
+  CHECK(o.inflight == std::vector<int>{1, 8, 64});
+  CHECK(o.threads == std::vector<int>{1, 8});
+  CHECK(parse_options({"--inflight=2"}).inflight == std::vector<int>{2});
+  CHECK(parse_options({"--inflight", "1k"}).inflight == std::vector<int>{1000});
+  CHECK_THROWS(parse_options({"--inflight"}));
+  CHECK_THROWS(parse_options({"--inflight", "0"}));
+  CHECK_THROWS(parse_options({"--inflight", "2000"}));
+  CHECK_THROWS(parse_options({"--inflight", "x"}));
+  CHECK_THROWS(parse_options({"--inflight", ","}));
+}
+
 TEST_CASE("Documents have about the requested size", "[bench]") {
   for (std::size_t size : {512, 1024, 4096, 65536}) {
     Value doc = make_document("https://example.com/users/a", size, 1);
@@ -186,6 +204,204 @@ TEST_CASE("Every workload runs a few operations on memory:", "[bench]") {
       }
     }
   }
+}
+
+namespace {
+
+std::uint64_t total_ops(const RunResult& r) {
+  std::uint64_t total = 0;
+  for (const auto& op : r.ops) total += op.latency.count();
+  return total;
+}
+
+// A temp directory removed at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/kvbench-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+// Workloads in both modes through the async API: each slot of the run
+// completes its share of --ops with no error.
+void run_workloads_async(const std::string& url, int inflight,
+                         const std::vector<std::string>& workloads) {
+  WorkloadParams p;
+  p.keys = 100;
+  p.value_size = 256;
+  p.list_entries = 50;
+  p.list_background = 200;
+  auto backend = make_kvstore_backend(url);
+  for (const auto& name : workloads) {
+    p.ns = "async-" + name;
+    auto w = make_workload(name, p);
+    BackendLoader loader(*backend, 2);
+    for (int phase = 0; phase < w->phases(); ++phase) {
+      w->prepare(phase, loader);
+      for (Mode mode : {Mode::json, Mode::text}) {
+        RunSettings s;
+        s.inflight = inflight;
+        s.ops = 240;
+        RunResult r = run_workload(*w, *backend, mode, s);
+        INFO(url << " " << name << " " << to_string(mode) << " " << r.first_error);
+        CHECK(r.errors == 0);
+        CHECK(r.seconds > 0);
+        // One step is one operation, except that a failed cas-contention
+        // cas is followed by a get.
+        CHECK(total_ops(r) >= 240);
+        if (name == "read-hit") {
+          CHECK(r.ops[static_cast<int>(OpKind::get)].hits == 240);
+        }
+        if (name == "read-miss") CHECK(r.ops[static_cast<int>(OpKind::get)].hits == 0);
+        if (name == "list-prefix") {
+          const OpStats& list = r.ops[static_cast<int>(OpKind::list)];
+          CHECK(list.latency.count() == 240);
+          CHECK(list.entries == 240 * p.list_entries);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("The async mode runs every workload on memory:", "[bench]") {
+  run_workloads_async("memory:", 4, workload_names());
+}
+
+TEST_CASE("The async mode runs the point workloads on sqlite:", "[bench]") {
+  // The point workloads only: under ASan a SQLite run of all of them takes
+  // minutes; cas-contention has its own test below.
+  TempDir dir;
+  run_workloads_async("sqlite:" + (dir.path / "async.db").string(), 8,
+                      {"read-hit", "read-miss", "overwrite", "zero-parse", "fill"});
+}
+
+TEST_CASE("An async run keeps its operations in flight and times them", "[bench]") {
+  TempDir dir;
+  for (const std::string& url :
+       {std::string("memory:"), "sqlite:" + (dir.path / "t.db").string()}) {
+    WorkloadParams p;
+    p.keys = 50;
+    p.value_size = 128;
+    p.ns = "timed";
+    auto backend = make_kvstore_backend(url);
+    for (const std::string name : {"read-hit", "overwrite", "zero-parse"}) {
+      auto w = make_workload(name, p);
+      BackendLoader loader(*backend, 1);
+      w->prepare(0, loader);
+      RunSettings s;
+      s.inflight = 8;
+      s.duration_s = 0.05;  // by time, as kvbench runs by default
+      RunResult r = run_workload(*w, *backend, Mode::text, s);
+      INFO(url << " " << name << " " << r.first_error);
+      CHECK(r.errors == 0);
+      CHECK(r.seconds >= 0.05);
+      CHECK(total_ops(r) > 0);
+      for (const OpStats& op : r.ops) {
+        if (op.latency.count() == 0) continue;
+        CHECK(op.latency.min() > 0);
+        CHECK(op.latency.percentile(0.5) <= op.latency.percentile(0.99));
+      }
+    }
+  }
+}
+
+TEST_CASE("Async cas-contention swaps exactly as often as the counters grew", "[bench]") {
+  // The slots race on 4 hot counters: every swap the run reports must be
+  // one increment in the store, or the async cas lost or doubled a write.
+  TempDir dir;
+  for (const std::string& url :
+       {std::string("memory:"), "sqlite:" + (dir.path / "c.db").string()}) {
+    WorkloadParams p;
+    p.ns = "cas";
+    auto backend = make_kvstore_backend(url);
+    auto w = make_workload("cas-contention", p);
+    BackendLoader loader(*backend, 1);
+    w->prepare(0, loader);
+    RunSettings s;
+    s.inflight = 8;
+    s.ops = 400;
+    RunResult r = run_workload(*w, *backend, Mode::json, s);
+    INFO(url << " " << r.first_error);
+    REQUIRE(r.errors == 0);
+    std::uint64_t swapped = r.ops[static_cast<int>(OpKind::cas)].hits;
+    CHECK(swapped > 0);
+    auto session = backend->session(Mode::json);
+    std::int64_t sum = 0;
+    for (int i = 0; i < 4; ++i) {
+      std::optional<Value> v = session->get_value({"cas", "counter", std::to_string(i)});
+      REQUIRE(v);
+      sum += v->get<std::int64_t>();
+    }
+    CHECK(static_cast<std::uint64_t>(sum) == swapped);
+  }
+}
+
+TEST_CASE("run_workload_async refuses a backend without an async API", "[bench]") {
+  struct SyncOnly final : Backend {
+    std::string name() const override { return "sync-only"; }
+    std::string driver() const override { return "memory"; }
+    bool raw() const override { return true; }
+    std::string where() const override { return ""; }
+    std::unique_ptr<Session> session(Mode) override { return nullptr; }
+  } backend;
+  auto w = make_workload("read-hit", WorkloadParams{});
+  RunSettings s;
+  s.inflight = 2;
+  s.ops = 10;
+  CHECK_THROWS_AS(run_workload(*w, backend, Mode::json, s), std::runtime_error);
+}
+
+TEST_CASE("Inflight rows pair with raw and sync rows of the same concurrency", "[bench]") {
+  Report report;
+  Row sync;
+  sync.workload = "read-hit";
+  sync.target = "sqlite";
+  sync.driver = "sqlite";
+  sync.mode = "json";
+  sync.op = "get";
+  sync.threads = 8;
+  sync.ops_per_s = 100;
+  sync.p50_us = 10;
+  Row async = sync;
+  async.inflight = 8;
+  async.ops_per_s = 95;
+  async.p50_us = 12;
+  Row async1 = async;  // no sync or raw row at 1: no ratio
+  async1.threads = async1.inflight = 1;
+  Row raw = sync;
+  raw.target = "raw-sqlite";
+  raw.raw = true;
+  raw.ops_per_s = 200;
+  report.rows = {sync, async, async1, raw};
+
+  CHECK(concurrency_label(sync) == "8t");
+  CHECK(concurrency_label(async) == "8 inflight");
+
+  auto ratios = compute_ratios(report);
+  REQUIRE(ratios.size() == 2);
+  CHECK(ratios[0].inflight == 0);
+  CHECK(ratios[0].ratio == Approx(0.5));
+  CHECK(ratios[0].target == 0.9);
+  CHECK(ratios[1].inflight == 8);
+  CHECK(ratios[1].ratio == Approx(0.475));
+  CHECK(!ratios[1].target);
+  CHECK(report.rows[1].ratio == Approx(0.475));
+  CHECK(!report.rows[2].ratio);
+
+  auto async_ratios = compute_async_ratios(report);
+  REQUIRE(async_ratios.size() == 1);
+  CHECK(async_ratios[0].concurrency == 8);
+  CHECK(async_ratios[0].ratio == Approx(0.95));
+  CHECK(async_ratios[0].async_p50_us == Approx(12));
+  CHECK(async_ratios[0].sync_p50_us == Approx(10));
 }
 
 TEST_CASE("Ratios pair kvstore rows with the raw baseline of the same driver", "[bench]") {
