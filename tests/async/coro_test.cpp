@@ -34,7 +34,12 @@ struct SyncTask {
     void unhandled_exception() { done.set_exception(std::current_exception()); }
   };
   std::future<void> finished;
-  void wait() { finished.get(); }  // rethrows what the coroutine threw
+  // Rethrows what the coroutine threw; fails if it has not finished within
+  // a minute (a callback that never came).
+  void wait() {
+    REQUIRE(finished.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    finished.get();
+  }
 };
 
 struct TempDb {
@@ -69,7 +74,7 @@ SyncTask every_call(kvstore::KvStore& store, std::vector<std::string>& steps,
   };
   const KvKey c1{"c", "1"};
   const KvKey c2{"c", "2"};
-  const KvKey invalid{"c", ""};
+  const KvKey invalid{};
   const KvKey c{"c"};
   co_await kvstore::co_set(store, c1, object_ab());
   track();
