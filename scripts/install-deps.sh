@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libsimdjson-dev catch2
           libsqlite3-dev libsqlitecpp-dev libhiredis-dev libpq-dev libpqxx-dev
-          libmysqlcppconn-dev libboost-dev libasio-dev libcli11-dev gnuplot-nox)
+          libmysqlcppconn-dev libboost-dev libasio-dev libcli11-dev gnuplot-nox
+          curl jq)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -45,6 +45,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== ThreadSanitizer build: concurrency tests"
 configure_and_build "$build_root/tsan" --target kvstore_conformance --target kvstore_unit_tests \
+  --target kvstore_coro_tests --target kvstore_boost_asio_tests --target kvstore_asio_tests \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKVSTORE_SANITIZE=thread -DKVSTORE_BUILD_BENCHMARKS=OFF -DKVSTORE_BUILD_TOOLS=OFF
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -L concurrency

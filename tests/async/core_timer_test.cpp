@@ -1,12 +1,7 @@
-// A regression test for the core's scheduler, which the adapters stand on.
-//
-// Scheduler::run() waits with wait_until(lock, timers.begin()->first): a
-// reference into the timer map. A call that completes while the timer
-// thread waits cancels its deadline timer (Scheduler::cancel erases that
-// node), and wait_until then reads the freed deadline: heap-use-after-free
-// under ASan. The fix (kvstore/src/scheduler.cpp) is to wait on a copy:
-//   const auto deadline = first->first;
-//   core->wake.wait_until(lock, deadline);
+// A regression test for the core's scheduler, which the adapters stand on:
+// a call that completes while the timer thread waits toward its deadline
+// cancels that timer, and the wait must not read the erased timer (it
+// waits on a copy of the deadline; ASan caught the reference it used to hold).
 #include <future>
 
 #include <catch2/catch.hpp>

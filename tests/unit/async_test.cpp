@@ -315,8 +315,13 @@ TEST_CASE("async: destroying a store with 1000 calls pending completes each exac
   }
   REQUIRE(gate->wait_arrived(4));
   std::thread opener([&] {
-    std::this_thread::sleep_for(100ms);
-    gate->open();  // lets the four calls in the backend return, so the destructor can join
+    // Once every call has completed, let the four in the backend return so
+    // that the destructor can join its workers.
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (completions < kCalls && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(1ms);
+    }
+    gate->open();
   });
   store.reset();
   opener.join();
