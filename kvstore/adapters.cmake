@@ -50,6 +50,21 @@ if(NOT boost_asio_mode STREQUAL "OFF")
     kvstore_add_adapter(boost_asio Boost::headers)
     kvstore_add_package_dependency("find_dependency(Boost ${Boost_MAJOR_VERSION}.${Boost_MINOR_VERSION})")
     message(STATUS "kvstore: kvstore::boost_asio adapter with Boost ${Boost_VERSION}")
+    # use_awaitable needs Boost.Asio's C++20 coroutines (GCC 12; not clang 14
+    # with libstdc++): the example and the conformance suite's asio run.
+    include(CheckCXXSourceCompiles)
+    set(CMAKE_REQUIRED_FLAGS "-std=c++20")
+    set(CMAKE_REQUIRED_INCLUDES "${Boost_INCLUDE_DIRS}")
+    check_cxx_source_compiles([=[
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#if !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#error no co_await
+#endif
+int main() { return 0; }
+]=] KVSTORE_BOOST_ASIO_HAS_CO_AWAIT)
+    unset(CMAKE_REQUIRED_FLAGS)
+    unset(CMAKE_REQUIRED_INCLUDES)
   else()
     message(STATUS "kvstore: not building kvstore::boost_asio: Boost >= 1.74 not found "
                    "(Debian libboost-dev; -DKVSTORE_WITH_BOOST_ASIO=OFF silences this)")

@@ -90,6 +90,15 @@ TEST_CASE("errors: a listing whose store was destroyed throws instead of reading
   REQUIRE(it != range.end());
   CHECK(it->key == kvstore::KvKey{"d", "0"});
   store.reset();
+  if (conformance::api() == conformance::Api::asio) {
+    // The adapter's cursors hold the store: it outlives the handle, and the
+    // listings run to their end.
+    int rest = 0;
+    for (++it; it != range.end(); ++it) ++rest;
+    CHECK(rest == 4);
+    CHECK(unstarted.to_vector().size() == 5);
+    return;
+  }
   // Entries already fetched (the page in hand, and through the async API at
   // most one page ahead) still come; the next page needs the store and throws.
   int fetched_after_reset = 0;

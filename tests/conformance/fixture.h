@@ -7,8 +7,9 @@
 //
 // Tests talk to the store through conformance::Store, which has the
 // blocking API's calls and sends each one through the API the run selected
-// (--kv-api): the blocking calls themselves, or the async callback core
-// (each call started with async_* and waited for). In the async run, calls
+// (--kv-api): the blocking calls themselves, the async callback core (each
+// call started with async_* and waited for), or the Boost.Asio adapter
+// (each call a coroutine on an io_context, co_await ... use_awaitable). In the async run, calls
 // made from threads a test starts alternate between the async and the
 // blocking API, so that concurrency cases mix both kinds of caller.
 #pragma once
@@ -24,7 +25,7 @@
 
 namespace conformance {
 
-enum class Api { blocking, callback };
+enum class Api { blocking, callback, asio };
 
 // The API this run goes through.
 Api api();
@@ -79,7 +80,7 @@ class Listing {
 
 class Store {
  public:
-  explicit Store(std::unique_ptr<kvstore::KvStore> kv) : kv_(std::move(kv)) {}
+  explicit Store(std::shared_ptr<kvstore::KvStore> kv) : kv_(std::move(kv)) {}
 
   std::optional<kvstore::Value> get(const kvstore::KvKey& key);
   std::optional<std::string> get_json(const kvstore::KvKey& key);
@@ -113,7 +114,7 @@ class Store {
 
  private:
   bool use_async() const;
-  std::unique_ptr<kvstore::KvStore> kv_;
+  std::shared_ptr<kvstore::KvStore> kv_;
 };
 
 // Opens a new, empty store for the running test case. Each call gives a

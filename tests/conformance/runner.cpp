@@ -9,7 +9,7 @@
 // instead, and --kv-ns-param names the URL parameter that receives the
 // namespace (e.g. "table" or "prefix"). A missing URL fails every test: a
 // driver whose server is not running is reported as failing, never as passing.
-// --kv-api blocking|callback selects the API every call goes through
+// --kv-api blocking|callback|asio selects the API every call goes through
 // (fixture.h); blocking by default.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -86,18 +86,27 @@ namespace kvstore::conformance {
 int run(int argc, char* argv[]) {
   Catch::Session session;
   using Catch::clara::Opt;
-  session.cli(session.cli() |
-              Opt(url_template, "url")["--kv-url"]("store URL; {ns} becomes a fresh namespace") |
-              Opt(url_env, "variable")["--kv-url-env"]("read the store URL from this variable") |
-              Opt(ns_param, "name")["--kv-ns-param"]("URL parameter that receives the namespace") |
-              Opt(api_name, "blocking|callback")["--kv-api"]("the API every call goes through"));
+  session.cli(
+      session.cli() |
+      Opt(url_template, "url")["--kv-url"]("store URL; {ns} becomes a fresh namespace") |
+      Opt(url_env, "variable")["--kv-url-env"]("read the store URL from this variable") |
+      Opt(ns_param, "name")["--kv-ns-param"]("URL parameter that receives the namespace") |
+      Opt(api_name, "blocking|callback|asio")["--kv-api"]("the API every call goes through"));
   if (int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
   if (api_name == "blocking") {
     selected_api = ::conformance::Api::blocking;
   } else if (api_name == "callback") {
     selected_api = ::conformance::Api::callback;
+  } else if (api_name == "asio") {
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+    selected_api = ::conformance::Api::asio;
+#else
+    std::fprintf(stderr, "--kv-api asio: this suite was built without Boost.Asio coroutines\n");
+    return 2;
+#endif
   } else {
-    std::fprintf(stderr, "--kv-api must be blocking or callback, got '%s'\n", api_name.c_str());
+    std::fprintf(stderr, "--kv-api must be blocking, callback or asio, got '%s'\n",
+                 api_name.c_str());
     return 2;
   }
   return session.run();

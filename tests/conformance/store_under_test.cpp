@@ -1,6 +1,17 @@
 // conformance::Store: each call through the API the run selected.
 #include <future>
 #include <thread>
+#include <utility>  // before <boost/asio/awaitable.hpp> with GCC 12 and Boost 1.74
+
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+#include <kvstore/boost_asio.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#endif
 
 #include "fixture.h"
 
@@ -49,10 +60,62 @@ typename Listing<EntryType>::Pull pull_from_range(Range range) {
   };
 }
 
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+namespace net = boost::asio;
+
+// One io_context, run by one thread for the whole test run.
+net::io_context& loop() {
+  struct Loop {
+    net::io_context io;
+    net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
+    std::thread thread{[this] { io.run(); }};
+    ~Loop() {
+      work.reset();
+      thread.join();
+    }
+  };
+  static Loop instance;
+  return instance.io;
+}
+
+// Runs `body(adapter)` as a coroutine on the loop and waits for its result.
+template <class T, class Body>
+T through_asio(const std::shared_ptr<kvstore::KvStore>& kv, Body body) {
+  std::promise<T> promise;
+  net::co_spawn(
+      loop(),
+      [&]() -> net::awaitable<void> {
+        kvstore::boost_asio::store adapter(kv, co_await net::this_coro::executor);
+        try {
+          if constexpr (std::is_void_v<T>) {
+            co_await body(adapter);
+            promise.set_value();
+          } else {
+            promise.set_value(co_await body(adapter));
+          }
+        } catch (...) {
+          promise.set_exception(std::current_exception());
+        }
+      },
+      net::detached);
+  return promise.get_future().get();
+}
+
+template <class EntryType, class Cursor>
+typename Listing<EntryType>::Pull pull_through_asio(std::shared_ptr<kvstore::KvStore> kv,
+                                                    Cursor cursor) {
+  auto shared = std::make_shared<Cursor>(std::move(cursor));
+  return [kv, shared]() -> std::optional<EntryType> {
+    return through_asio<std::optional<EntryType>>(
+        kv, [shared](auto&) { return shared->async_next(net::use_awaitable); });
+  };
+}
+#endif
+
 }  // namespace
 
 bool Store::use_async() const {
-  if (api() != Api::callback) return false;
+  if (api() == Api::blocking) return false;
   if (std::this_thread::get_id() == main_thread) return true;
   thread_local unsigned calls = 0;
   return ++calls % 2 == 0;
@@ -60,12 +123,24 @@ bool Store::use_async() const {
 
 std::optional<kvstore::Value> Store::get(const kvstore::KvKey& key) {
   if (!use_async()) return kv_->get(key);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<std::optional<kvstore::Value>>(
+        kv_, [&](auto& a) { return a.async_get(key, net::use_awaitable); });
+  }
+#endif
   return wait_for<std::optional<kvstore::Value>>(
       [&](auto done) { kv_->async_get(key, std::move(done)); });
 }
 
 std::optional<std::string> Store::get_json(const kvstore::KvKey& key) {
   if (!use_async()) return kv_->get_json(key);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<std::optional<std::string>>(
+        kv_, [&](auto& a) { return a.async_get_json(key, net::use_awaitable); });
+  }
+#endif
   return wait_for<std::optional<std::string>>(
       [&](auto done) { kv_->async_get_json(key, std::move(done)); });
 }
@@ -73,12 +148,25 @@ std::optional<std::string> Store::get_json(const kvstore::KvKey& key) {
 void Store::set(const kvstore::KvKey& key, const kvstore::Value& value,
                 const kvstore::SetOptions& options) {
   if (!use_async()) return kv_->set(key, value, options);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<void>(
+        kv_, [&](auto& a) { return a.async_set(key, value, options, net::use_awaitable); });
+  }
+#endif
   wait_for<void>([&](auto done) { kv_->async_set(key, value, options, std::move(done)); });
 }
 
 void Store::set(const kvstore::KvKey& key, kvstore::Value&& value,
                 const kvstore::SetOptions& options) {
   if (!use_async()) return kv_->set(key, value, options);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<void>(kv_, [&](auto& a) {
+      return a.async_set(key, std::move(value), options, net::use_awaitable);
+    });
+  }
+#endif
   wait_for<void>(
       [&](auto done) { kv_->async_set(key, std::move(value), options, std::move(done)); });
 }
@@ -86,26 +174,54 @@ void Store::set(const kvstore::KvKey& key, kvstore::Value&& value,
 void Store::set_json(const kvstore::KvKey& key, std::string_view json,
                      const kvstore::SetOptions& options) {
   if (!use_async()) return kv_->set_json(key, json, options);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<void>(kv_, [&](auto& a) {
+      return a.async_set_json(key, std::string(json), options, net::use_awaitable);
+    });
+  }
+#endif
   wait_for<void>(
       [&](auto done) { kv_->async_set_json(key, std::string(json), options, std::move(done)); });
 }
 
 void Store::remove(const kvstore::KvKey& key) {
   if (!use_async()) return kv_->remove(key);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<void>(kv_,
+                              [&](auto& a) { return a.async_remove(key, net::use_awaitable); });
+  }
+#endif
   wait_for<void>([&](auto done) { kv_->async_remove(key, std::move(done)); });
 }
 
 bool Store::cas(const kvstore::KvKey& key, const std::optional<kvstore::Value>& expected,
                 const std::optional<kvstore::Value>& desired, const kvstore::SetOptions& options) {
   if (!use_async()) return kv_->cas(key, expected, desired, options);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<bool>(kv_, [&](auto& a) {
+      return a.async_cas(key, expected, desired, options, net::use_awaitable);
+    });
+  }
+#endif
   return wait_for<bool>(
       [&](auto done) { kv_->async_cas(key, expected, desired, options, std::move(done)); });
 }
 
 Listing<kvstore::Entry> Store::list(const kvstore::KvKey& prefix,
                                     const kvstore::ListOptions& options) {
-  if (!use_async())
+  if (!use_async()) {
     return Listing<kvstore::Entry>(pull_from_range<kvstore::Entry>(kv_->list(prefix, options)));
+  }
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    kvstore::boost_asio::store adapter(kv_, loop().get_executor());
+    return Listing<kvstore::Entry>(
+        pull_through_asio<kvstore::Entry>(kv_, adapter.list(prefix, options)));
+  }
+#endif
   return Listing<kvstore::Entry>(pull_from<kvstore::Entry>(kv_->async_list(prefix, options)));
 }
 
@@ -115,6 +231,13 @@ Listing<kvstore::JsonEntry> Store::list_json(const kvstore::KvKey& prefix,
     return Listing<kvstore::JsonEntry>(
         pull_from_range<kvstore::JsonEntry>(kv_->list_json(prefix, options)));
   }
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    kvstore::boost_asio::store adapter(kv_, loop().get_executor());
+    return Listing<kvstore::JsonEntry>(
+        pull_through_asio<kvstore::JsonEntry>(kv_, adapter.list_json(prefix, options)));
+  }
+#endif
   return Listing<kvstore::JsonEntry>(
       pull_from<kvstore::JsonEntry>(kv_->async_list_json(prefix, options)));
 }

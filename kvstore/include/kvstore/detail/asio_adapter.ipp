@@ -173,7 +173,7 @@ struct Initiate {
 
 }  // namespace detail
 
-template <class Executor>
+template <class Executor, class EntryType = Entry>
 class basic_list_cursor;
 
 // basic_store: a KvStore seen through Asio completion tokens.
@@ -214,6 +214,7 @@ class basic_store {
  public:
   using executor_type = Executor;
   using list_cursor_type = basic_list_cursor<Executor>;
+  using json_list_cursor_type = basic_list_cursor<Executor, JsonEntry>;
 
   // Throws Error(invalid_argument) when `kv` is null.
   basic_store(std::shared_ptr<KvStore> kv, Executor ex, CallOptions options = {})
@@ -316,6 +317,10 @@ class basic_store {
   list_cursor_type list(KvKey prefix = {}, ListOptions options = {}) const {
     return list_cursor_type(kv_, ex_, std::move(prefix), std::move(options), options_);
   }
+  // The same with each value as its stored JSON text (KvStore::async_list_json()).
+  json_list_cursor_type list_json(KvKey prefix = {}, ListOptions options = {}) const {
+    return json_list_cursor_type(kv_, ex_, std::move(prefix), std::move(options), options_);
+  }
 
  private:
   template <class T, class CompletionToken, class Start>
@@ -348,7 +353,7 @@ class basic_store {
 // the store's CallOptions cancels the whole listing, as the core's cursor
 // has one stop token: the pending and every later async_next() complete
 // with Error(cancelled).
-template <class Executor>
+template <class Executor, class EntryType>
 class basic_list_cursor {
  public:
   using executor_type = Executor;
@@ -357,17 +362,21 @@ class basic_list_cursor {
                     CallOptions call)
       : kv_(std::move(kv)), ex_(std::move(ex)), stop_(std::make_unique<detail::StopLink>()) {
     call.stop = stop_->join(call.stop);
-    cursor_.emplace(kv_->async_list(std::move(prefix), std::move(options), std::move(call)));
+    if constexpr (std::is_same_v<EntryType, JsonEntry>) {
+      cursor_.emplace(kv_->async_list_json(std::move(prefix), std::move(options), std::move(call)));
+    } else {
+      cursor_.emplace(kv_->async_list(std::move(prefix), std::move(options), std::move(call)));
+    }
   }
   basic_list_cursor(basic_list_cursor&&) noexcept = default;
   basic_list_cursor& operator=(basic_list_cursor&&) noexcept = default;
 
   executor_type get_executor() const noexcept { return ex_; }
 
-  // -> std::optional<Entry>
+  // -> std::optional<EntryType>
   template <class CompletionToken>
   auto async_next(CompletionToken&& token) {
-    using Sig = void(std::exception_ptr, std::optional<Entry>);
+    using Sig = void(std::exception_ptr, std::optional<EntryType>);
     return KVSTORE_ASIO_NET::async_initiate<CompletionToken, Sig>(
         NextInitiate{kv_, ex_, &*cursor_, stop_->source()}, token);
   }
@@ -376,18 +385,18 @@ class basic_list_cursor {
   struct NextInitiate {
     std::shared_ptr<KvStore> kv;
     Executor ex;
-    AsyncListCursor* cursor;  // the core cursor; the consumer keeps it alive until it calls
+    BasicAsyncListCursor<EntryType>* cursor;  // the core cursor; the consumer keeps it alive
     std::stop_source stop;
 
     template <class Handler>
     void operator()(Handler&& handler) {
-      using Op = detail::Operation<std::optional<Entry>, std::decay_t<Handler>, Executor>;
+      using Op = detail::Operation<std::optional<EntryType>, std::decay_t<Handler>, Executor>;
       auto op = std::make_unique<Op>(std::forward<Handler>(handler), ex, kv);
       // The core cursor has one stop token for its whole life, so a slot
       // signal stops the listing, not only this call.
       op->connect_cancellation(stop);
-      cursor->next(Callback<std::optional<Entry>>(
-          [op = std::move(op)](Result<std::optional<Entry>> result) mutable {
+      cursor->next(Callback<std::optional<EntryType>>(
+          [op = std::move(op)](Result<std::optional<EntryType>> result) mutable {
             Op::complete(std::move(op), std::move(result));
           }));
     }
@@ -396,10 +405,11 @@ class basic_list_cursor {
   std::shared_ptr<KvStore> kv_;
   Executor ex_;
   std::unique_ptr<detail::StopLink> stop_;
-  std::optional<AsyncListCursor> cursor_;
+  std::optional<BasicAsyncListCursor<EntryType>> cursor_;
 };
 
 using store = basic_store<KVSTORE_ASIO_NET::any_io_executor>;
 using list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor>;
+using json_list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor, JsonEntry>;
 
 }  // namespace kvstore::KVSTORE_ASIO_ADAPTER
