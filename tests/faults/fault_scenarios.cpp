@@ -497,7 +497,9 @@ bool store_answers(kvstore::KvStore& store) {
 // ------------------------------------------------------------- scenario ---
 
 void run_scenario(const Driver& d, Fault fault) {
-  // A scenario that failed earlier may have left the server stopped.
+  // A scenario that failed earlier may have left the server stopped (but
+  // never start one this test run did not: its URL must be set).
+  (void)base_url(d);
   test_support::service_control("start", d.service);
   std::unique_ptr<test_support::FaultProxy> proxy;
   const bool via_proxy = fault == Fault::blackhole || fault == Fault::reset;
