@@ -176,8 +176,8 @@ void FaultProxy::run() {
     if (s.mode == Mode::reset) {
       for (Connection& c : connections) {
         c.reset = true;
-        close_connection(c);
         ++resets_;
+        close_connection(c);
       }
       connections.clear();
     }
@@ -249,16 +249,19 @@ void FaultProxy::run() {
         const int client = ::accept(listen_fd_, nullptr, nullptr);
         if (client < 0) break;
         ++accepted_;
-        if (current.mode == Mode::reset) {
+        // Read per connection: one the client opened after set_*() returned
+        // gets the new mode.
+        const Mode mode = settings().mode;
+        if (mode == Mode::reset) {
+          ++resets_;  // counted before the client can see it
           close_with_reset(client);
-          ++resets_;
           continue;
         }
         set_nonblocking(client);
         set_nodelay(client);
         Connection c;
         c.client = client;
-        if (current.mode == Mode::blackhole) {
+        if (mode == Mode::blackhole) {
           c.tainted = true;  // never reaches the server
         } else {
           c.server = ::socket(AF_INET, SOCK_STREAM, 0);

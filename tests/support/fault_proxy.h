@@ -49,10 +49,12 @@ class FaultProxy {
   void reset() { set(Mode::reset); }
   Mode mode() const;
 
-  // Connections accepted so far, and those ended with an RST by reset mode.
+  // Connections accepted so far, and those ended with an RST by reset mode
+  // (counted before the RST is sent).
   std::uint64_t accepted() const noexcept { return accepted_.load(); }
   std::uint64_t resets() const noexcept { return resets_.load(); }
-  // Writes towards clients: in split mode one per byte.
+  // Writes towards clients (in split mode one per byte), counted once send()
+  // returns: a client may read the byte first.
   std::uint64_t client_writes() const noexcept { return client_writes_.load(); }
 
  private:
