@@ -318,6 +318,25 @@ TEST_CASE("retry: a plain write may be repeated, and a lost reply says outcome u
     CHECK(e.driver() == "fake");
     CHECK(e.outcome_unknown());
   }
+  // ... and when the retry cannot even connect (the pool's Connect throws).
+  {
+    int connects = 0;
+    ConnectionPool<FakeConnection> refusing({2, 1s, 60s}, [&] {
+      if (++connects > 1) throw kvstore::Error(ErrorCode::unavailable, "refused", "fake", true);
+      return std::make_unique<FakeConnection>(FakeConnection{connects});
+    });
+    { auto warm = refusing.acquire(); }
+    try {
+      kvstore::run_with_retry(refusing, classify, kvstore::Idempotence::idempotent_write,
+                              kvstore::deadline_after(5s),
+                              [&](FakeConnection&) -> int { throw Broken("connection reset"); });
+      FAIL("no error");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.message() == "refused");
+      CHECK(e.outcome_unknown());
+    }
+    CHECK(connects == 2);
+  }
   // Never sent: a definite failure.
   try {
     kvstore::run_with_retry(pool, classify, kvstore::Idempotence::idempotent_write,

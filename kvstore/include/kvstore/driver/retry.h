@@ -75,6 +75,19 @@ inline Error to_error(Failure failure, Idempotence idempotence, bool earlier_rep
 }
 
 namespace detail {
+// The lease for a retry of a write whose earlier attempt lost its reply: a
+// failure to get one (the pool's wait, a refused connect) must still say
+// that the write may have landed.
+template <class Acquire>
+auto acquire_after_lost_reply(Acquire&& acquire) -> decltype(acquire()) {
+  try {
+    return acquire();
+  } catch (const Error& e) {
+    if (e.outcome_unknown()) throw;
+    throw Error(e.code(), e.message(), e.driver(), e.retryable(), e.native_code(), true);
+  }
+}
+
 template <class Connection, class Body>
 auto run_with_retry_from(ConnectionPool<Connection>& pool, const ErrorClassifier& classify,
                          Idempotence idempotence, std::chrono::steady_clock::time_point now,
@@ -85,7 +98,12 @@ auto run_with_retry_from(ConnectionPool<Connection>& pool, const ErrorClassifier
     std::chrono::milliseconds pause{0};
     {
       // The first lease reuses the caller's clock reading; a retry reads anew.
-      auto lease = attempt == 1 ? pool.acquire(deadline, now) : pool.acquire(deadline);
+      auto acquire = [&] {
+        return attempt == 1 ? pool.acquire(deadline, now) : pool.acquire(deadline);
+      };
+      auto lease = reply_lost && idempotence != Idempotence::idempotent
+                       ? acquire_after_lost_reply(acquire)
+                       : acquire();
       try {
         return body(*lease);
       } catch (const Error& e) {
