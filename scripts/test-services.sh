@@ -248,8 +248,11 @@ unix_socket_directories = '$d'
 unix_socket_permissions = 0700
 password_encryption = scram-sha-256
 max_connections = 200
+# No fsync (throwaway data), but each commit is written to the kernel before
+# it is acknowledged: a SIGKILLed server (tests/faults) keeps every
+# acknowledged write, as a production server does; only an OS crash would not.
 fsync = off
-synchronous_commit = off
+synchronous_commit = on
 full_page_writes = off
 EOF
   touch "$d/initialized"

@@ -261,6 +261,96 @@ TEST_CASE("retry: a write that may have been sent is not retried and says outcom
   CHECK(calls == 2);
 }
 
+TEST_CASE("retry: a plain write may be repeated, and a lost reply says outcome unknown",
+          "[kit][retry]") {
+  std::atomic<int> made{0};
+  ConnectionPool<FakeConnection> pool({2, 1s, 60s}, counting_connect(made));
+  // A timeout after sending: not repeated, and the write may have landed
+  // (a stopped server applies it when it resumes).
+  try {
+    kvstore::run_with_retry(
+        pool, classify, kvstore::Idempotence::idempotent_write, kvstore::deadline_after(5s),
+        [&](FakeConnection&) -> int { throw TimedOut("no reply within command_timeout"); });
+    FAIL("no error");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::timeout);
+    CHECK(e.outcome_unknown());
+  }
+  // A read that timed out has no outcome.
+  try {
+    kvstore::run_with_retry(
+        pool, classify, kvstore::Idempotence::idempotent, kvstore::deadline_after(5s),
+        [&](FakeConnection&) -> int { throw TimedOut("no reply within command_timeout"); });
+    FAIL("no error");
+  } catch (const kvstore::Error& e) {
+    CHECK_FALSE(e.outcome_unknown());
+  }
+  // A stale connection broke after sending: repeated on a fresh one (a set
+  // is idempotent), and when that fails too before sending, the first
+  // attempt may still have landed.
+  { auto warm = pool.acquire(); }
+  int calls = 0;
+  try {
+    kvstore::run_with_retry(pool, classify, kvstore::Idempotence::idempotent_write,
+                            kvstore::deadline_after(5s), [&](FakeConnection&) -> int {
+                              Broken b("connection reset");
+                              b.sent = ++calls == 1;
+                              throw b;
+                            });
+    FAIL("no error");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::unavailable);
+    CHECK(e.outcome_unknown());
+  }
+  CHECK(calls == 2);
+  // ... and so when the driver ends the retry with an Error of its own.
+  { auto warm = pool.acquire(); }
+  calls = 0;
+  try {
+    kvstore::run_with_retry(pool, classify, kvstore::Idempotence::idempotent_write,
+                            kvstore::deadline_after(5s), [&](FakeConnection&) -> int {
+                              if (++calls == 1) throw Broken("connection reset");
+                              throw kvstore::Error(ErrorCode::timeout, "deadline", "fake", true);
+                            });
+    FAIL("no error");
+  } catch (const kvstore::Error& e) {
+    CHECK(e.code() == ErrorCode::timeout);
+    CHECK(e.driver() == "fake");
+    CHECK(e.outcome_unknown());
+  }
+  // ... and when the retry cannot even connect (the pool's Connect throws).
+  {
+    int connects = 0;
+    ConnectionPool<FakeConnection> refusing({2, 1s, 60s}, [&] {
+      if (++connects > 1) throw kvstore::Error(ErrorCode::unavailable, "refused", "fake", true);
+      return std::make_unique<FakeConnection>(FakeConnection{connects});
+    });
+    { auto warm = refusing.acquire(); }
+    try {
+      kvstore::run_with_retry(refusing, classify, kvstore::Idempotence::idempotent_write,
+                              kvstore::deadline_after(5s),
+                              [&](FakeConnection&) -> int { throw Broken("connection reset"); });
+      FAIL("no error");
+    } catch (const kvstore::Error& e) {
+      CHECK(e.message() == "refused");
+      CHECK(e.outcome_unknown());
+    }
+    CHECK(connects == 2);
+  }
+  // Never sent: a definite failure.
+  try {
+    kvstore::run_with_retry(pool, classify, kvstore::Idempotence::idempotent_write,
+                            kvstore::deadline_after(5s), [&](FakeConnection&) -> int {
+                              Broken b("refused");
+                              b.sent = false;
+                              throw b;
+                            });
+    FAIL("no error");
+  } catch (const kvstore::Error& e) {
+    CHECK_FALSE(e.outcome_unknown());
+  }
+}
+
 TEST_CASE("retry: transient errors retry up to max_attempts, and Errors pass through",
           "[kit][retry]") {
   std::atomic<int> made{0};

@@ -125,7 +125,7 @@ class MysqlStore final : public Driver {
   }
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
-    run(Idempotence::idempotent, [&](Connection& c) {
+    run(Idempotence::idempotent_write, [&](Connection& c) {
       check_packet(json, 1);
       sql::PreparedStatement& s = stmt(c, ttl ? kSetTtl : kSet);
       s.setString(1, key);
@@ -139,7 +139,7 @@ class MysqlStore final : public Driver {
   }
 
   void do_remove(const std::string& key) override {
-    run(Idempotence::idempotent, [&](Connection& c) {
+    run(Idempotence::idempotent_write, [&](Connection& c) {
       sql::PreparedStatement& s = stmt(c, kRemove);
       s.setString(1, key);
       c.sent_write = true;
@@ -283,6 +283,9 @@ class MysqlStore final : public Driver {
       what +=
           "; the cas may have reached the server, so its outcome is unknown and it was not"
           " repeated";
+    } else if (idempotence == Idempotence::idempotent_write && c.sent_write &&
+               may_have_run(number)) {
+      what += "; the write may have reached the server, so its outcome is unknown";
     }
     return ServerError(what + ": " + describe_exception(e), number, timed_out, c.sent_write);
   }

@@ -216,7 +216,7 @@ class PostgresStore final : public Driver {
     const std::string value(json);
     const std::string t = ttl ? std::to_string(ttl->count()) : std::string();
     call(
-        Idempotence::idempotent, true,
+        Idempotence::idempotent_write, true,
         [&](PGconn* c) {
           exec_prepared(c, kSet, {key.c_str(), value.c_str(), ttl ? t.c_str() : nullptr});
           return 0;
@@ -225,7 +225,7 @@ class PostgresStore final : public Driver {
   }
 
   void do_remove(const std::string& key) override {
-    call(Idempotence::idempotent, true, [&](PGconn* c) {
+    call(Idempotence::idempotent_write, true, [&](PGconn* c) {
       exec_prepared(c, kRemove, {key.c_str()});
       return 0;
     });

@@ -238,11 +238,11 @@ class RedisStore final : public Driver {
   }
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
-    write(key, 'n', {}, json, ttl, Idempotence::idempotent);
+    write(key, 'n', {}, json, ttl, Idempotence::idempotent_write);
   }
 
   void do_remove(const std::string& key) override {
-    write(key, 'n', {}, std::nullopt, std::nullopt, Idempotence::idempotent);
+    write(key, 'n', {}, std::nullopt, std::nullopt, Idempotence::idempotent_write);
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
