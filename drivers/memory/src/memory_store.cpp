@@ -48,13 +48,17 @@ class MemoryStore final : public Driver {
       }
       const Item& item = it->second;
       bytes = item.json.size();
-      value = item.parsed.load(std::memory_order_acquire);
+      {
+        std::lock_guard cache_lock(cache_mutex_);
+        value = item.parsed;
+      }
       if (!value) {
         // Readers racing here parse the same text; any of their results will
         // do. A writer resets the cache under the exclusive lock, so no stale
         // value can be stored after it.
         value = std::make_shared<const Value>(parse_stored_json(item.json, "memory"));
-        item.parsed.store(value, std::memory_order_release);
+        std::lock_guard cache_lock(cache_mutex_);
+        item.parsed = value;
       }
     }
     out.emplace(*value);  // outside the lock: the shared_ptr keeps it alive
@@ -108,7 +112,9 @@ class MemoryStore final : public Driver {
     std::optional<Clock::time_point> expires_at;
     // json parsed, filled by the first get() after a write; memory for
     // speed: a read entry holds both forms.
-    mutable std::atomic<std::shared_ptr<const Value>> parsed;
+    // Guarded by cache_mutex_ among readers (under the shared lock); a
+    // writer holds the exclusive lock.
+    mutable std::shared_ptr<const Value> parsed;
   };
   using Entries = std::map<std::string, Item, std::less<>>;
 
@@ -120,7 +126,7 @@ class MemoryStore final : public Driver {
     auto [it, inserted] = entries_.try_emplace(key);
     if (!inserted && it->second.expires_at) expiry_.erase({*it->second.expires_at, key});
     it->second.json.assign(json);
-    it->second.parsed.store(nullptr, std::memory_order_relaxed);
+    it->second.parsed.reset();
     it->second.expires_at.reset();
     if (ttl) {
       it->second.expires_at = saturating_add(now, *ttl);
@@ -145,6 +151,7 @@ class MemoryStore final : public Driver {
   }
 
   std::shared_mutex mutex_;
+  std::mutex cache_mutex_;  // the parsed caches, which readers fill
   Entries entries_;
   std::set<std::pair<Clock::time_point, std::string>> expiry_;
 };
