@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #endif
@@ -78,6 +79,13 @@ net::io_context& loop() {
   return instance.io;
 }
 
+// Waits until every handler queued on the loop before now has returned.
+void drain_loop() {
+  std::promise<void> drained;
+  net::post(loop(), [&drained] { drained.set_value(); });
+  drained.get_future().wait();
+}
+
 // Runs `body(adapter)` as a coroutine on the loop and waits for its result.
 template <class T, class Body>
 T through_asio(const std::shared_ptr<kvstore::KvStore>& kv, Body body) {
@@ -98,7 +106,15 @@ T through_asio(const std::shared_ptr<kvstore::KvStore>& kv, Body body) {
         }
       },
       net::detached);
-  return promise.get_future().get();
+  std::future<T> result = promise.get_future();
+  result.wait();
+  // The completion handler that resumed the coroutine, and the coroutine's
+  // frame, hold references to the store until they return. Were one of them
+  // the last, the loop thread would close the store, possibly after main()
+  // returned and past OpenSSL's exit-time cleanup (LeakSanitizer then reports
+  // libpq's per-thread state). Let them return first.
+  drain_loop();
+  return result.get();
 }
 
 template <class EntryType, class Cursor>
