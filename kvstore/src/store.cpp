@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <unordered_map>
 
 #include <kvstore/driver.h>
 #include <kvstore/error.h>
@@ -29,6 +30,11 @@ std::size_t bytes_of(const T&) {
 }
 std::size_t bytes_of(std::size_t bytes) { return bytes; }
 std::size_t bytes_of(const std::optional<std::string>& text) { return text ? text->size() : 0; }
+std::size_t bytes_of(const std::vector<std::optional<std::string>>& texts) {
+  std::size_t n = 0;
+  for (const auto& text : texts) n += bytes_of(text);
+  return n;
+}
 std::size_t bytes_of(const std::vector<StoredEntry>& page) {
   std::size_t n = 0;
   for (const StoredEntry& entry : page) n += entry.key.size() + entry.json.size();
@@ -54,6 +60,12 @@ std::string_view to_string(Operation operation) noexcept {
       return "list_page";
     case Operation::ping:
       return "ping";
+    case Operation::get_many:
+      return "get_many";
+    case Operation::set_many:
+      return "set_many";
+    case Operation::remove_many:
+      return "remove_many";
   }
   return "unknown";
 }
@@ -67,6 +79,21 @@ Driver::~Driver() = default;
 
 void Driver::fail(ErrorCode code, std::string message) const {
   throw Error(code, std::move(message), name_);
+}
+
+std::vector<std::optional<std::string>> Driver::do_get_many(const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> texts;
+  texts.reserve(keys.size());
+  for (const std::string& key : keys) texts.push_back(do_get(key));
+  return texts;
+}
+
+void Driver::do_set_many(const std::vector<StoredWrite>& writes) {
+  for (const StoredWrite& write : writes) do_set(write.key, write.json, write.ttl);
+}
+
+void Driver::do_remove_many(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) do_remove(key);
 }
 
 void Driver::do_ping() { (void)do_get(encode_key({"kvstore", "ping"})); }
@@ -297,6 +324,134 @@ bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expe
   throw Error(ErrorCode::conflict,
               "cas on " + to_display_string(key) + " kept losing to concurrent writers",
               driver_name_);
+}
+
+// --- Bulk calls --------------------------------------------------------------
+
+namespace {
+void check_bulk_size(std::size_t n, const char* call, const std::string& driver) {
+  if (n > kMaxBulkEntries) {
+    throw Error(ErrorCode::limit_exceeded,
+                std::string(call) + " takes at most " + std::to_string(kMaxBulkEntries) +
+                    " keys per call, got " + std::to_string(n),
+                driver, false);
+  }
+}
+
+// An Error about item `index` of a bulk call, saying which one it is.
+Error bulk_item_error(const Error& e, const char* call, std::size_t index,
+                      const std::string& driver) {
+  return Error(e.code(), std::string(call) + " item " + std::to_string(index) + ": " + e.message(),
+               driver, false);
+}
+}  // namespace
+
+KvStore::BulkKeys KvStore::checked_bulk_keys(const std::vector<KvKey>& keys,
+                                             const char* call) const {
+  check_bulk_size(keys.size(), call, driver_name_);
+  BulkKeys bulk;
+  bulk.slot.reserve(keys.size());
+  std::unordered_map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    try {
+      check_key(keys[i]);
+    } catch (const Error& e) {
+      throw bulk_item_error(e, call, i, driver_name_);
+    }
+    std::string encoded = encode_key(keys[i]);
+    auto [at, fresh] = seen.try_emplace(encoded, bulk.unique.size());
+    if (fresh) bulk.unique.push_back(std::move(encoded));
+    bulk.slot.push_back(at->second);
+  }
+  return bulk;
+}
+
+std::vector<StoredWrite> KvStore::checked_bulk_writes(const std::vector<SetEntry>& entries) const {
+  check_bulk_size(entries.size(), "set_many", driver_name_);
+  std::vector<StoredWrite> writes;
+  writes.reserve(entries.size());
+  std::unordered_map<std::string, std::size_t> seen;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    StoredWrite write;
+    try {
+      check_key(entries[i].key);
+      write.ttl = checked_ttl(entries[i].options);
+      write.json = checked_value_text(entries[i].value);
+    } catch (const Error& e) {
+      throw bulk_item_error(e, "set_many", i, driver_name_);
+    }
+    total += write.json.size();
+    if (total > kMaxBulkBytes) {
+      throw Error(ErrorCode::limit_exceeded,
+                  "set_many writes at most " + std::to_string(kMaxBulkBytes) +
+                      " bytes of JSON per call; item " + std::to_string(i) + " goes past it",
+                  driver_name_, false);
+    }
+    write.key = encode_key(entries[i].key);
+    auto [at, fresh] = seen.try_emplace(write.key, writes.size());
+    if (fresh) {
+      writes.push_back(std::move(write));
+    } else {
+      writes[at->second] = std::move(write);  // the last entry for a key wins
+    }
+  }
+  return writes;
+}
+
+std::vector<std::optional<Value>> KvStore::values_in_order(
+    std::vector<std::optional<std::string>> texts, const std::vector<std::size_t>& slot,
+    const std::string& driver) {
+  std::vector<std::optional<Value>> parsed;
+  parsed.reserve(texts.size());
+  for (const auto& text : texts) {
+    parsed.push_back(text ? std::optional<Value>(parse_stored_json(*text, driver)) : std::nullopt);
+  }
+  if (slot.size() == parsed.size()) return parsed;  // no key repeated: slot is the identity
+  std::vector<std::optional<Value>> values;
+  values.reserve(slot.size());
+  for (std::size_t index : slot) values.push_back(parsed[index]);
+  return values;
+}
+
+void KvStore::check_bulk_reply(std::size_t got, std::size_t asked, const std::string& driver) {
+  if (got != asked) {
+    throw Error(
+        ErrorCode::internal,
+        "driver answered " + std::to_string(got) + " values for " + std::to_string(asked) + " keys",
+        driver, false);
+  }
+}
+
+std::vector<std::optional<Value>> KvStore::get_many(const std::vector<KvKey>& keys) {
+  BulkKeys bulk;
+  std::vector<std::optional<std::string>> texts;
+  observed(Operation::get_many, [&]() -> std::size_t {
+    bulk = checked_bulk_keys(keys, "get_many");
+    if (bulk.unique.empty()) return 0;
+    texts = driver_->do_get_many(bulk.unique);
+    check_bulk_reply(texts.size(), bulk.unique.size(), driver_name_);
+    return bytes_of(texts);
+  });
+  return values_in_order(std::move(texts), bulk.slot, driver_name_);
+}
+
+void KvStore::set_many(const std::vector<SetEntry>& entries) {
+  observed(Operation::set_many, [&]() -> std::size_t {
+    std::vector<StoredWrite> writes = checked_bulk_writes(entries);
+    if (writes.empty()) return 0;
+    driver_->do_set_many(writes);
+    std::size_t bytes = 0;
+    for (const StoredWrite& write : writes) bytes += write.json.size();
+    return bytes;
+  });
+}
+
+void KvStore::remove_many(const std::vector<KvKey>& keys) {
+  observed(Operation::remove_many, [&] {
+    BulkKeys bulk = checked_bulk_keys(keys, "remove_many");
+    if (!bulk.unique.empty()) driver_->do_remove_many(bulk.unique);
+  });
 }
 
 void KvStore::ping() {

@@ -163,6 +163,25 @@ void Driver::do_async_list(KeyRange range, std::size_t limit,
                  [this, range = std::move(range), limit] { return do_list(range, limit); });
 }
 
+void Driver::do_async_get_many(std::vector<std::string> keys,
+                               Callback<std::vector<std::optional<std::string>>> done,
+                               AsyncContext context) {
+  run_on_workers(std::move(done), std::move(context),
+                 [this, keys = std::move(keys)] { return do_get_many(keys); });
+}
+
+void Driver::do_async_set_many(std::vector<StoredWrite> writes, Callback<void> done,
+                               AsyncContext context) {
+  run_on_workers(std::move(done), std::move(context),
+                 [this, writes = std::move(writes)] { do_set_many(writes); });
+}
+
+void Driver::do_async_remove_many(std::vector<std::string> keys, Callback<void> done,
+                                  AsyncContext context) {
+  run_on_workers(std::move(done), std::move(context),
+                 [this, keys = std::move(keys)] { do_remove_many(keys); });
+}
+
 // --- KvStore: starting a call ------------------------------------------------
 
 template <class T>
@@ -268,6 +287,56 @@ void KvStore::async_remove(KvKey key, Callback<void> done, CallOptions options) 
         check_key(key);
         driver_->do_async_remove(encode_key(key), detail::completing(pending), std::move(context));
       });
+}
+
+// --- Bulk calls ----------------------------------------------------------------
+
+void KvStore::async_get_many(std::vector<KvKey> keys,
+                             Callback<std::vector<std::optional<Value>>> done,
+                             CallOptions options) {
+  using Values = std::vector<std::optional<Value>>;
+  start_async<Values>(
+      Operation::get_many, false, options, std::move(done),
+      [&](auto& pending, AsyncContext context) {
+        BulkKeys bulk = checked_bulk_keys(keys, "get_many");
+        if (bulk.unique.empty()) return pending->complete(Values());
+        const std::size_t asked = bulk.unique.size();
+        driver_->do_async_get_many(
+            std::move(bulk.unique),
+            [pending, slot = std::move(bulk.slot),
+             asked](Result<std::vector<std::optional<std::string>>> texts) {
+              if (!texts) return pending->complete(texts.error());
+              try {
+                const std::string& driver = pending->site().driver;
+                check_bulk_reply(texts.value().size(), asked, driver);
+                pending->complete(values_in_order(std::move(texts).value(), slot, driver));
+              } catch (const Error& e) {
+                pending->complete(e);
+              }
+            },
+            std::move(context));
+      });
+}
+
+void KvStore::async_set_many(std::vector<SetEntry> entries, Callback<void> done,
+                             CallOptions options) {
+  start_async<void>(Operation::set_many, true, options, std::move(done),
+                    [&](auto& pending, AsyncContext context) {
+                      std::vector<StoredWrite> writes = checked_bulk_writes(entries);
+                      if (writes.empty()) return pending->complete(Result<void>());
+                      driver_->do_async_set_many(std::move(writes), detail::completing(pending),
+                                                 std::move(context));
+                    });
+}
+
+void KvStore::async_remove_many(std::vector<KvKey> keys, Callback<void> done, CallOptions options) {
+  start_async<void>(Operation::remove_many, true, options, std::move(done),
+                    [&](auto& pending, AsyncContext context) {
+                      BulkKeys bulk = checked_bulk_keys(keys, "remove_many");
+                      if (bulk.unique.empty()) return pending->complete(Result<void>());
+                      driver_->do_async_remove_many(
+                          std::move(bulk.unique), detail::completing(pending), std::move(context));
+                    });
 }
 
 // --- async cas: JSON equality over the driver's byte-exact swap --------------

@@ -95,6 +95,9 @@ class Store {
   void remove(const kvstore::KvKey& key);
   bool cas(const kvstore::KvKey& key, const std::optional<kvstore::Value>& expected,
            const std::optional<kvstore::Value>& desired, const kvstore::SetOptions& options = {});
+  std::vector<std::optional<kvstore::Value>> get_many(const std::vector<kvstore::KvKey>& keys);
+  void set_many(const std::vector<kvstore::SetEntry>& entries);
+  void remove_many(const std::vector<kvstore::KvKey>& keys);
   // A listing; in the async run an invalid prefix throws at the first step
   // (begin() or to_vector()) rather than here.
   Listing<kvstore::Entry> list(const kvstore::KvKey& prefix = {},

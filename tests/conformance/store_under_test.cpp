@@ -226,6 +226,41 @@ bool Store::cas(const kvstore::KvKey& key, const std::optional<kvstore::Value>& 
       [&](auto done) { kv_->async_cas(key, expected, desired, options, std::move(done)); });
 }
 
+std::vector<std::optional<kvstore::Value>> Store::get_many(
+    const std::vector<kvstore::KvKey>& keys) {
+  using Values = std::vector<std::optional<kvstore::Value>>;
+  if (!use_async()) return kv_->get_many(keys);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<Values>(
+        kv_, [&](auto& a) { return a.async_get_many(keys, net::use_awaitable); });
+  }
+#endif
+  return wait_for<Values>([&](auto done) { kv_->async_get_many(keys, std::move(done)); });
+}
+
+void Store::set_many(const std::vector<kvstore::SetEntry>& entries) {
+  if (!use_async()) return kv_->set_many(entries);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<void>(
+        kv_, [&](auto& a) { return a.async_set_many(entries, net::use_awaitable); });
+  }
+#endif
+  wait_for<void>([&](auto done) { kv_->async_set_many(entries, std::move(done)); });
+}
+
+void Store::remove_many(const std::vector<kvstore::KvKey>& keys) {
+  if (!use_async()) return kv_->remove_many(keys);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<void>(
+        kv_, [&](auto& a) { return a.async_remove_many(keys, net::use_awaitable); });
+  }
+#endif
+  wait_for<void>([&](auto done) { kv_->async_remove_many(keys, std::move(done)); });
+}
+
 Listing<kvstore::Entry> Store::list(const kvstore::KvKey& prefix,
                                     const kvstore::ListOptions& options) {
   if (!use_async()) {

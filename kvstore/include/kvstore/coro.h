@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <kvstore/store.h>
 
@@ -128,6 +129,30 @@ inline auto co_cas(KvStore& store, KvKey key, std::optional<Value> expected,
     store.async_cas(std::move(key), std::move(expected), std::move(desired), set_options,
                     std::move(done), std::move(options));
   });
+}
+
+// -> std::vector<std::optional<Value>>, in the order of `keys`.
+inline auto co_get_many(KvStore& store, std::vector<KvKey> keys, CallOptions options = {}) {
+  return detail::make_awaiter<std::vector<std::optional<Value>>>(
+      [&store, keys = std::move(keys), options = std::move(options)](auto done) mutable {
+        store.async_get_many(std::move(keys), std::move(done), std::move(options));
+      });
+}
+
+// -> void
+inline auto co_set_many(KvStore& store, std::vector<SetEntry> entries, CallOptions options = {}) {
+  return detail::make_awaiter<void>(
+      [&store, entries = std::move(entries), options = std::move(options)](auto done) mutable {
+        store.async_set_many(std::move(entries), std::move(done), std::move(options));
+      });
+}
+
+// -> void
+inline auto co_remove_many(KvStore& store, std::vector<KvKey> keys, CallOptions options = {}) {
+  return detail::make_awaiter<void>(
+      [&store, keys = std::move(keys), options = std::move(options)](auto done) mutable {
+        store.async_remove_many(std::move(keys), std::move(done), std::move(options));
+      });
 }
 
 // -> std::optional<EntryType>: the cursor's next entry, std::nullopt at the end.

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include <kvstore/bulk.h>
 #include <kvstore/callback.h>
 #include <kvstore/capabilities.h>
 #include <kvstore/deadline.h>
@@ -50,6 +51,13 @@ namespace kvstore {
 struct StoredEntry {
   std::string key;
   std::string json;
+};
+
+// One write of a bulk set: the encoded key, valid JSON text and its TTL.
+struct StoredWrite {
+  std::string key;
+  std::string json;
+  std::optional<std::chrono::milliseconds> ttl;
 };
 
 namespace detail {
@@ -129,13 +137,27 @@ class Driver {
   // exactly parse_stored_json() of the stored text.
   virtual bool do_get_value(const std::string& key, std::optional<Value>& out, std::size_t& bytes);
 
+  // --- Bulk calls (optional) ----------------------------------------------
+  // The store hands these at most kMaxBulkEntries (bulk.h) distinct, valid
+  // keys, never an empty batch. The defaults call the single-key members
+  // once per key; a driver overrides them to batch (one round trip, or a
+  // bounded number for a backend's request size limit). They need not be
+  // atomic; a failure part way throws, with some keys possibly done.
+
+  // The stored JSON text of each key, in the order of `keys`.
+  virtual std::vector<std::optional<std::string>> do_get_many(const std::vector<std::string>& keys);
+  // As do_set() for each write.
+  virtual void do_set_many(const std::vector<StoredWrite>& writes);
+  // As do_remove() for each key.
+  virtual void do_remove_many(const std::vector<std::string>& keys);
+
   // --- Asynchronous counterparts ------------------------------------------
   // The same contract, completing `done` instead of returning or throwing.
   // `done` runs exactly once, on any thread; if a driver calls it inside the
   // do_async_* call itself, the store defers it. The defaults run the
   // blocking member on the store's worker pool, so every driver is
-  // asynchronous; a driver with its own event loop overrides all five and
-  // sets Capabilities::native_async.
+  // asynchronous; a driver with its own event loop overrides all of them
+  // and sets Capabilities::native_async.
   virtual void do_async_get(std::string key, Callback<std::optional<std::string>> done,
                             AsyncContext context);
   virtual void do_async_set(std::string key, std::string json, Ttl ttl, Callback<void> done,
@@ -146,6 +168,13 @@ class Driver {
                              AsyncContext context);
   virtual void do_async_list(KeyRange range, std::size_t limit,
                              Callback<std::vector<StoredEntry>> done, AsyncContext context);
+  virtual void do_async_get_many(std::vector<std::string> keys,
+                                 Callback<std::vector<std::optional<std::string>>> done,
+                                 AsyncContext context);
+  virtual void do_async_set_many(std::vector<StoredWrite> writes, Callback<void> done,
+                                 AsyncContext context);
+  virtual void do_async_remove_many(std::vector<std::string> keys, Callback<void> done,
+                                    AsyncContext context);
 
  protected:
   Driver(std::string name, Capabilities capabilities);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <kvstore/async_list_cursor.h>
+#include <kvstore/bulk.h>
 #include <kvstore/call_options.h>
 #include <kvstore/callback.h>
 #include <kvstore/capabilities.h>

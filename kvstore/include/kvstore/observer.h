@@ -8,9 +8,8 @@
 //
 // on_call() runs on the thread that made the call, after the call finished
 // and before it returns (or throws); for an async call, on the store thread
-// that completes it, just before its callback (retries and bytes are 0 there). It must be fast and must not call the
-// store. A store without an observer pays nothing for the hook: no clock is
-// read.
+// that completes it, just before its callback (retries and bytes are 0 there). It must be fast and
+// must not call the store. A store without an observer pays nothing for the hook: no clock is read.
 #pragma once
 
 #include <chrono>
@@ -23,14 +22,17 @@
 namespace kvstore {
 
 enum class Operation {
-  get,        // get() and get_as()
-  get_json,   // get_json()
-  set,        // set()
-  set_json,   // set_json()
-  remove,     // remove()
-  cas,        // cas(), including its reads of the current value
-  list_page,  // one page fetched by a list() or list_json() range
-  ping,       // ping()
+  get,          // get() and get_as()
+  get_json,     // get_json()
+  set,          // set()
+  set_json,     // set_json()
+  remove,       // remove()
+  cas,          // cas(), including its reads of the current value
+  list_page,    // one page fetched by a list() or list_json() range
+  ping,         // ping()
+  get_many,     // get_many()
+  set_many,     // set_many()
+  remove_many,  // remove_many()
 };
 
 // "get", "get_json", ...

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include <kvstore/async_list_cursor.h>
+#include <kvstore/bulk.h>
 #include <kvstore/call_options.h>
 #include <kvstore/callback.h>
 #include <kvstore/capabilities.h>
@@ -59,6 +60,7 @@ namespace kvstore {
 class Driver;
 struct KeyRange;
 struct StoredEntry;
+struct StoredWrite;
 namespace detail {
 class Scheduler;
 class WorkerPool;
@@ -132,6 +134,26 @@ class KvStore final {
   // list() with each value as its stored JSON text.
   JsonListRange list_json(const KvKey& prefix = {}, const ListOptions& options = {});
 
+  // --- Bulk calls (bulk.h) ---------------------------------------------------
+  // Many keys in one call: one backend round trip, or a bounded number of
+  // batches. Each call takes at most kMaxBulkEntries keys or entries and is
+  // validated whole before any I/O: one bad key, value or TTL throws, and
+  // nothing is read or written. A key may appear more than once. The calls
+  // are not atomic across keys: a backend failure part way may leave some
+  // keys written (docs/semantics.md says which drivers apply them whole).
+
+  // The values at `keys`, in the same order; std::nullopt where a key is
+  // absent or expired.
+  std::vector<std::optional<Value>> get_many(const std::vector<KvKey>& keys);
+
+  // Stores each entry as set(entry.key, entry.value, entry.options) would.
+  // When a key appears more than once, its last entry is the one stored.
+  // The entries' JSON text may total at most kMaxBulkBytes.
+  void set_many(const std::vector<SetEntry>& entries);
+
+  // Removes each key; absent keys are not an error.
+  void remove_many(const std::vector<KvKey>& keys);
+
   // --- Asynchronous calls ----------------------------------------------------
   // The calls above, completing `done` instead of returning (see the top of
   // this file). Arguments are taken by value: the operation owns them.
@@ -160,6 +182,10 @@ class KvStore final {
     async_cas(std::move(key), std::move(expected), std::move(desired), SetOptions{},
               std::move(done), std::move(options));
   }
+  void async_get_many(std::vector<KvKey> keys, Callback<std::vector<std::optional<Value>>> done,
+                      CallOptions options = {});
+  void async_set_many(std::vector<SetEntry> entries, Callback<void> done, CallOptions options = {});
+  void async_remove_many(std::vector<KvKey> keys, Callback<void> done, CallOptions options = {});
   // list() and list_json() as cursors (async_list_cursor.h). An invalid
   // prefix or start_after completes the cursor's first next() with the Error.
   AsyncListCursor async_list(KvKey prefix = {}, ListOptions list_options = {},
@@ -198,6 +224,17 @@ class KvStore final {
   bool swap_json_equal(const KvKey& key, const std::optional<Value>& expected,
                        const std::optional<Value>& desired, Ttl ttl);
   std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit);
+  // Bulk calls: checked, encoded and with repeated keys folded (store.cpp).
+  struct BulkKeys {
+    std::vector<std::string> unique;  // encoded, in order of first appearance
+    std::vector<std::size_t> slot;    // slot[i]: the index in `unique` of keys[i]
+  };
+  BulkKeys checked_bulk_keys(const std::vector<KvKey>& keys, const char* call) const;
+  std::vector<StoredWrite> checked_bulk_writes(const std::vector<SetEntry>& entries) const;
+  static void check_bulk_reply(std::size_t got, std::size_t asked, const std::string& driver);
+  static std::vector<std::optional<Value>> values_in_order(
+      std::vector<std::optional<std::string>> texts, const std::vector<std::size_t>& slot,
+      const std::string& driver);
 
   // The async machinery (store_async.cpp).
   template <class T, class Start>

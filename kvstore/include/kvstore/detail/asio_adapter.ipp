@@ -185,7 +185,7 @@ class basic_list_cursor;
 // Every call takes a completion token (a callback, use_future,
 // use_awaitable, deferred, or a token adapted with bind_executor /
 // bind_cancellation_slot) and completes with void(std::exception_ptr, T)
-// (void(std::exception_ptr) for set, set_json and remove); the exception is
+// (void(std::exception_ptr) for the writes that return nothing); the exception is
 // a kvstore::Error, which use_awaitable and use_future rethrow. On error T
 // is value-initialised (std::nullopt, false).
 //
@@ -310,6 +310,36 @@ class basic_store {
                  CompletionToken&& token) {
     return async_cas(std::move(key), std::move(expected), std::move(desired), SetOptions{},
                      std::forward<CompletionToken>(token));
+  }
+
+  // -> std::vector<std::optional<Value>>, in the order of `keys` (KvStore::get_many()).
+  template <class CompletionToken>
+  auto async_get_many(std::vector<KvKey> keys, CompletionToken&& token) {
+    return initiate<std::vector<std::optional<Value>>>(
+        std::forward<CompletionToken>(token),
+        [keys = std::move(keys)](KvStore& kv, auto done, CallOptions call) mutable {
+          kv.async_get_many(std::move(keys), std::move(done), std::move(call));
+        });
+  }
+
+  // -> void (KvStore::set_many())
+  template <class CompletionToken>
+  auto async_set_many(std::vector<SetEntry> entries, CompletionToken&& token) {
+    return initiate<void>(
+        std::forward<CompletionToken>(token),
+        [entries = std::move(entries)](KvStore& kv, auto done, CallOptions call) mutable {
+          kv.async_set_many(std::move(entries), std::move(done), std::move(call));
+        });
+  }
+
+  // -> void (KvStore::remove_many())
+  template <class CompletionToken>
+  auto async_remove_many(std::vector<KvKey> keys, CompletionToken&& token) {
+    return initiate<void>(
+        std::forward<CompletionToken>(token),
+        [keys = std::move(keys)](KvStore& kv, auto done, CallOptions call) mutable {
+          kv.async_remove_many(std::move(keys), std::move(done), std::move(call));
+        });
   }
 
   // The entries under `prefix` (KvStore::async_list()), pulled with
