@@ -16,8 +16,26 @@ const char* to_string(OpKind op) {
       return "cas";
     case OpKind::list:
       return "list";
+    case OpKind::get_many:
+      return "get_many";
+    case OpKind::set_many:
+      return "set_many";
   }
   return "?";
+}
+
+std::size_t Session::get_many(const std::vector<KvKey>&) {
+  throw std::logic_error("this backend has no bulk read");
+}
+void Session::set_many(const std::vector<KvKey>&, const std::vector<const Doc*>&, Ttl) {
+  throw std::logic_error("this backend has no bulk write");
+}
+void AsyncSession::get_many(const std::vector<KvKey>&, Done<std::size_t>) {
+  throw std::logic_error("this backend has no bulk read");
+}
+void AsyncSession::set_many(const std::vector<KvKey>&, const std::vector<const Doc*>&, Ttl,
+                            DoneVoid) {
+  throw std::logic_error("this backend has no bulk write");
 }
 
 void Session::load(std::size_t begin, std::size_t end, const ItemFn& item, Ttl ttl) {

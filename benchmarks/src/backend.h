@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <kvstore/kvstore.h>
 
@@ -28,8 +29,11 @@ using Ttl = std::optional<std::chrono::milliseconds>;
 enum class Mode { json, text };
 const char* to_string(Mode mode);
 
-enum class OpKind { get, set, cas, list };
-inline constexpr int kOpKinds = 4;
+// get_many and set_many are one bulk call each (kvstore's get_many/set_many).
+enum class OpKind { get, set, cas, list, get_many, set_many };
+inline constexpr int kOpKinds = 6;
+inline constexpr OpKind kAllOps[] = {OpKind::get,  OpKind::set,      OpKind::cas,
+                                     OpKind::list, OpKind::get_many, OpKind::set_many};
 const char* to_string(OpKind op);
 
 // One document in both forms, built once: `text` is value.dump(), which is
@@ -56,6 +60,12 @@ class Session {
   virtual bool cas(const KvKey& key, const Doc* expected, const Doc* desired, Ttl ttl) = 0;
   // Reads every entry under `prefix` page by page; returns how many.
   virtual std::size_t list(const KvKey& prefix) = 0;
+  // One bulk read of `keys` (parsed or kept as text per mode); returns how
+  // many were found. Only where Backend::supports(OpKind::get_many).
+  virtual std::size_t get_many(const std::vector<KvKey>& keys);
+  // One bulk write of keys[i] = *docs[i]. Only where supports(OpKind::set_many).
+  virtual void set_many(const std::vector<KvKey>& keys, const std::vector<const Doc*>& docs,
+                        Ttl ttl);
   // Writes entries [begin, end) produced by `item` (preloading; not timed).
   // The default calls set() for each; raw SQL backends batch in transactions.
   using ItemFn = std::function<void(std::size_t, KvKey&, const Doc*&)>;
@@ -83,6 +93,10 @@ class AsyncSession {
                    Done<bool> done) = 0;
   // Pulls every entry under `prefix` through the async cursor; `done` gets how many.
   virtual void list(const KvKey& prefix, Done<std::size_t> done) = 0;
+  // As Session::get_many and set_many.
+  virtual void get_many(const std::vector<KvKey>& keys, Done<std::size_t> done);
+  virtual void set_many(const std::vector<KvKey>& keys, const std::vector<const Doc*>& docs,
+                        Ttl ttl, DoneVoid done);
 };
 
 class Backend {
@@ -95,9 +109,9 @@ class Backend {
   virtual bool raw() const = 0;
   // The redacted URL, for the report.
   virtual std::string where() const = 0;
+  // The bulk calls are kvstore's own: the raw baselines have none.
   virtual bool supports(OpKind op) const {
-    (void)op;
-    return true;
+    return op != OpKind::get_many && op != OpKind::set_many;
   }
   // Called before each workload: raw backends recreate their table (or delete
   // their keys); kvstore backends reopen the store.

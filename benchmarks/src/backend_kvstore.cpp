@@ -40,6 +40,22 @@ class KvstoreSession final : public Session {
     return store_.cas(key, e, d, {ttl});
   }
 
+  std::size_t get_many(const std::vector<KvKey>& keys) override {
+    // The bulk read has no zero-parse form: both modes parse.
+    std::size_t found = 0;
+    for (const auto& value : store_.get_many(keys)) found += value.has_value();
+    return found;
+  }
+
+  void set_many(const std::vector<KvKey>& keys, const std::vector<const Doc*>& docs,
+                Ttl ttl) override {
+    std::vector<kvstore::SetEntry> entries;
+    entries.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      entries.push_back({keys[i], docs[i]->value, {ttl}});
+    store_.set_many(entries);
+  }
+
   std::size_t list(const KvKey& prefix) override {
     std::size_t count = 0;
     if (mode_ == Mode::json) {
@@ -116,6 +132,27 @@ class KvstoreAsyncSession final : public AsyncSession {
                      });
   }
 
+  void get_many(const std::vector<KvKey>& keys, Done<std::size_t> done) override {
+    store_.async_get_many(
+        keys, [done = std::move(done)](kvstore::Result<std::vector<std::optional<Value>>> r) {
+          if (!r) return done(std::make_exception_ptr(r.error()), 0);
+          std::size_t found = 0;
+          for (const auto& value : r.value()) found += value.has_value();
+          done(nullptr, found);
+        });
+  }
+
+  void set_many(const std::vector<KvKey>& keys, const std::vector<const Doc*>& docs, Ttl ttl,
+                DoneVoid done) override {
+    std::vector<kvstore::SetEntry> entries;
+    entries.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      entries.push_back({keys[i], docs[i]->value, {ttl}});
+    store_.async_set_many(std::move(entries), [done = std::move(done)](kvstore::Result<void> r) {
+      done(r ? nullptr : std::make_exception_ptr(r.error()));
+    });
+  }
+
   void list(const KvKey& prefix, Done<std::size_t> done) override {
     if (mode_ == Mode::json) {
       pull(std::make_shared<Listing<kvstore::AsyncListCursor>>(store_.async_list(prefix),
@@ -179,6 +216,7 @@ class KvstoreBackend final : public Backend {
   }
   std::string driver() const override { return store_->driver_name(); }
   bool raw() const override { return false; }
+  bool supports(OpKind) const override { return true; }
   std::string where() const override { return where_; }
   void reset() override {
     // A fresh handle per workload (a new empty store for memory:).

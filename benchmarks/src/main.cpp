@@ -280,7 +280,7 @@ int run(int argc, char** argv) {
               s.label = name + " " + backend->name() + " " + to_string(mode) + " " + conc + " " +
                         workload->phase_label(phase);
               RunResult r = run_workload(*workload, *backend, mode, s);
-              for (OpKind op : {OpKind::get, OpKind::set, OpKind::cas, OpKind::list}) {
+              for (OpKind op : kAllOps) {
                 if (r.ops[static_cast<std::size_t>(op)].latency.count() == 0) continue;
                 report.rows.push_back(make_row(*workload, workload->phase_label(phase), *backend,
                                                mode, c.threads, c.inflight, op, r));

@@ -179,7 +179,8 @@ Stores
                        URL, same server), none, or a list like sqlite,redis.
 Workloads
   --workload W[,W]     fedify, fill, read-hit, read-miss, overwrite, cas-contention,
-                       list-prefix, zero-parse (default: all). --list-workloads describes them.
+                       list-prefix, zero-parse, bulk-get, bulk-set (default: all).
+                       --list-workloads describes them.
   --modes json,text    json: kvstore JSON API vs raw + nlohmann parse/dump; text:
                        kvstore zero-parse calls vs raw bytes (default: per workload)
   --threads 1,8        thread counts to run each workload at (default 1,8)

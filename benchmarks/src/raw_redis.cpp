@@ -179,7 +179,9 @@ class RedisBackend final : public Backend {
   std::string driver() const override { return "redis"; }
   bool raw() const override { return true; }
   std::string where() const override { return where_; }
-  bool supports(OpKind op) const override { return op != OpKind::list; }
+  bool supports(OpKind op) const override {
+    return op == OpKind::get || op == OpKind::set || op == OpKind::cas;
+  }
   // Deletes the baseline's keys (SCAN + UNLINK; other keys are left alone).
   void reset() override {
     Connection c(endpoint_);

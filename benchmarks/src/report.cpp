@@ -146,6 +146,12 @@ void print_workload_table(const std::vector<Row>& rows, const std::string& workl
       notes = fmt("%.0f entries/list, ", static_cast<double>(r.entries) / r.count) +
               fmt("%.0f ns/entry", per_entry);
     }
+    if ((r.op == "get_many" || r.op == "set_many") && r.count) {
+      const double keys_per_call = static_cast<double>(r.entries) / r.count;
+      notes = fmt("%.0f keys/call, ", keys_per_call) + human_rate(r.ops_per_s * keys_per_call) +
+              " keys/s";
+      if (r.op == "get_many") notes += fmt(", hit %.0f%%", 100.0 * r.hits / r.entries);
+    }
     if (r.errors) notes += (notes.empty() ? "" : ", ") + std::to_string(r.errors) + " errors";
     std::printf(
         "%s %s %s %s %s %s %s %s %s %s\n", pad(r.target, 14).c_str(), pad(r.mode, 4).c_str(),

@@ -170,6 +170,89 @@ class Overwrite final : public PointWorkload {
   }
 };
 
+// The bulk workloads: one call for kBatch keys. Compare their rate times
+// kBatch with read-hit's and overwrite's, which do the same one key a call.
+constexpr std::size_t kBatch = 100;
+
+class BulkGet final : public PointWorkload {
+ public:
+  using PointWorkload::PointWorkload;
+  std::string name() const override { return "bulk-get"; }
+  std::string description() const override {
+    return "get_many of " + num(kBatch) +
+           " existing keys per call, uniform over --keys documents (compare " + num(kBatch) +
+           " x its rate with read-hit)";
+  }
+  std::vector<OpKind> ops() const override { return {OpKind::get_many}; }
+  void step(Worker& w, Session& s) override {
+    std::vector<KvKey> keys = draw(w);
+    std::size_t found = w.recorder.time(OpKind::get_many, [&] { return s.get_many(keys); });
+    w.recorder.stats(OpKind::get_many).hits += found;
+    w.recorder.stats(OpKind::get_many).entries += keys.size();
+  }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    auto start = Recorder::start();
+    s.get_many(draw(w), [&w, start, done = std::move(done)](std::exception_ptr e, std::size_t n) {
+      if (!e) {
+        w.recorder.record(OpKind::get_many, start);
+        w.recorder.stats(OpKind::get_many).hits += n;
+        w.recorder.stats(OpKind::get_many).entries += kBatch;
+      }
+      done(e);
+    });
+  }
+
+ private:
+  std::vector<KvKey> draw(Worker& w) const {
+    std::vector<KvKey> keys;
+    keys.reserve(kBatch);
+    for (std::size_t i = 0; i < kBatch; ++i) keys.push_back(key("k", w.rng.below(p_.keys)));
+    return keys;
+  }
+};
+
+class BulkSet final : public PointWorkload {
+ public:
+  using PointWorkload::PointWorkload;
+  std::string name() const override { return "bulk-set"; }
+  std::string description() const override {
+    return "set_many of " + num(kBatch) +
+           " existing keys per call (no TTL), uniform over --keys documents (compare " +
+           num(kBatch) + " x its rate with overwrite)";
+  }
+  std::vector<OpKind> ops() const override { return {OpKind::set_many}; }
+  void step(Worker& w, Session& s) override {
+    auto [keys, docs] = draw(w);
+    w.recorder.time(OpKind::set_many, [&] {
+      s.set_many(keys, docs, std::nullopt);
+      return 0;
+    });
+    w.recorder.stats(OpKind::set_many).entries += keys.size();
+  }
+  void step_async(Worker& w, AsyncSession& s, StepDone done) override {
+    auto [keys, docs] = draw(w);
+    auto start = Recorder::start();
+    s.set_many(keys, docs, std::nullopt, [&w, start, done = std::move(done)](std::exception_ptr e) {
+      if (!e) {
+        w.recorder.record(OpKind::set_many, start);
+        w.recorder.stats(OpKind::set_many).entries += kBatch;
+      }
+      done(e);
+    });
+  }
+
+ private:
+  std::pair<std::vector<KvKey>, std::vector<const Doc*>> draw(Worker& w) {
+    std::pair<std::vector<KvKey>, std::vector<const Doc*>> batch;
+    for (std::size_t n = 0; n < kBatch; ++n) {
+      std::uint64_t i = w.rng.below(p_.keys);
+      batch.first.push_back(key("k", i));
+      batch.second.push_back(&pool_[(i + w.counter++) % kPool]);
+    }
+    return batch;
+  }
+};
+
 class ZeroParse final : public PointWorkload {
  public:
   using PointWorkload::PointWorkload;
@@ -526,8 +609,8 @@ class Fedify final : public Workload {
 }  // namespace
 
 std::vector<std::string> workload_names() {
-  return {"fedify",    "fill",           "read-hit",    "read-miss",
-          "overwrite", "cas-contention", "list-prefix", "zero-parse"};
+  return {"fedify",         "fill",        "read-hit",   "read-miss", "overwrite",
+          "cas-contention", "list-prefix", "zero-parse", "bulk-get",  "bulk-set"};
 }
 
 std::unique_ptr<Workload> make_workload(const std::string& name, const WorkloadParams& params) {
@@ -539,6 +622,8 @@ std::unique_ptr<Workload> make_workload(const std::string& name, const WorkloadP
   if (name == "cas-contention") return std::make_unique<CasContention>(params);
   if (name == "list-prefix") return std::make_unique<ListPrefix>(params);
   if (name == "zero-parse") return std::make_unique<ZeroParse>(params);
+  if (name == "bulk-get") return std::make_unique<BulkGet>(params);
+  if (name == "bulk-set") return std::make_unique<BulkSet>(params);
   throw std::invalid_argument("unknown workload '" + name + "'");
 }
 

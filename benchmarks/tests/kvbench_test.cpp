@@ -178,6 +178,18 @@ TEST_CASE("Documents have about the requested size", "[bench]") {
   }
 }
 
+namespace {
+// A bulk workload's calls each carry 100 keys, all present in bulk-get.
+void check_bulk_stats(const std::string& name, const RunResult& r) {
+  if (name != "bulk-get" && name != "bulk-set") return;
+  const OpStats& bulk =
+      r.ops[static_cast<int>(name == "bulk-get" ? OpKind::get_many : OpKind::set_many)];
+  CHECK(bulk.latency.count() > 0);
+  CHECK(bulk.entries == 100 * bulk.latency.count());
+  if (name == "bulk-get") CHECK(bulk.hits == bulk.entries);
+}
+}  // namespace
+
 TEST_CASE("Every workload runs a few operations on memory:", "[bench]") {
   WorkloadParams p;
   p.keys = 100;
@@ -201,6 +213,7 @@ TEST_CASE("Every workload runs a few operations on memory:", "[bench]") {
         std::uint64_t total = 0;
         for (const auto& op : r.ops) total += op.latency.count();
         CHECK(total >= 400);
+        check_bulk_stats(name, r);
       }
     }
   }
@@ -264,6 +277,7 @@ void run_workloads_async(const std::string& url, int inflight,
           CHECK(list.latency.count() == 240);
           CHECK(list.entries == 240 * p.list_entries);
         }
+        check_bulk_stats(name, r);
       }
     }
   }

@@ -411,8 +411,8 @@ TEST_CASE("handlers run on the caller's strand with a 4-thread io_context",
 }
 
 TEST_CASE("a deadline from CallOptions times the call out", "[adapter]") {
-  auto core = open_shared("memory:?async_workers=1");
   net::io_context io;
+  auto core = open_shared("memory:?async_workers=1");
   kva::store kv(core, io.get_executor());
   WorkerBlocker blocker(*core);  // the call below waits in the queue
   std::exception_ptr error;
@@ -435,8 +435,8 @@ TEST_CASE("a deadline from CallOptions times the call out", "[adapter]") {
 }
 
 TEST_CASE("a stop token from CallOptions cancels the call", "[adapter]") {
-  auto core = open_shared("memory:?async_workers=1");
   net::io_context io;
+  auto core = open_shared("memory:?async_workers=1");
   kva::store kv(core, io.get_executor());
   WorkerBlocker blocker(*core);
   std::stop_source stop;
@@ -456,8 +456,8 @@ TEST_CASE("a stop token from CallOptions cancels the call", "[adapter]") {
 #if defined(KVSTORE_TEST_SLOTS)
 TEST_CASE("a cancellation slot cancels a call before it is sent", "[adapter]") {
   static_assert(kva::has_cancellation_slots);
-  auto core = open_shared("memory:?async_workers=1");
   net::io_context io;
+  auto core = open_shared("memory:?async_workers=1");
   kva::store kv(core, io.get_executor());
   WorkerBlocker blocker(*core);  // holds the call in the worker queue
   net::cancellation_signal signal;
@@ -482,6 +482,7 @@ TEST_CASE("a cancellation slot cancels a call before it is sent", "[adapter]") {
 
 TEST_CASE("a cancellation slot cancels a call after it is sent", "[adapter]") {
   TempDb db;
+  net::io_context io;
   auto core = open_shared("sqlite:" + db.path + "?busy_timeout=20s&command_timeout=30s");
   core->set({"k"}, Value(0));  // creates the table before the lock is taken
   // A second connection holds the write lock: our set waits for it inside
@@ -489,7 +490,6 @@ TEST_CASE("a cancellation slot cancels a call after it is sent", "[adapter]") {
   sqlite3* other = nullptr;
   REQUIRE(sqlite3_open(db.path.c_str(), &other) == SQLITE_OK);
   REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
-  net::io_context io;
   kva::store kv(core, io.get_executor());
   net::cancellation_signal signal;
   std::exception_ptr error;
@@ -539,6 +539,7 @@ TEST_CASE("a list cursor pages through 1000 entries", "[adapter]") {
   TempDb db;
   for (const std::string& url : urls(db, "list_page_size=7")) {
     INFO(url);
+    net::io_context io;
     auto core = open_shared(url);
     for (int i = 0; i < 1000; ++i) {
       char name[8];
@@ -546,7 +547,6 @@ TEST_CASE("a list cursor pages through 1000 entries", "[adapter]") {
       core->set({"l", name}, Value(i));
     }
     core->set({"m"}, Value("outside the prefix"));
-    net::io_context io;
     kva::store kv(core, io.get_executor());
     auto cursor = kv.list({"l"});
     std::vector<int> seen;
@@ -608,9 +608,11 @@ TEST_CASE("a cursor destroyed mid-prefetch still completes its call", "[adapter]
   TempDb db;
   for (const std::string& url : urls(db, "list_page_size=3")) {
     INFO(url);
+    // The io_context outlives the store: the store's threads post to it until
+    // the store is destroyed (docs/async.md, Lifetime).
+    net::io_context io;
     auto core = open_shared(url);
     for (int i = 0; i < 20; ++i) core->set({"z", std::to_string(i)}, Value(i));
-    net::io_context io;
     kva::store kv(core, io.get_executor());
     int completions = 0;
     bool got_entry = false;
