@@ -12,18 +12,6 @@ foreach(adapter IN ITEMS BOOST_ASIO ASIO)
   set_property(CACHE KVSTORE_WITH_${adapter} PROPERTY STRINGS AUTO ON OFF)
 endforeach()
 
-# kvstore_adapter_mode(<ADAPTER> <out>): OFF, AUTO or ON.
-function(kvstore_adapter_mode adapter out)
-  string(TOUPPER "${KVSTORE_WITH_${adapter}}" value)
-  if(value STREQUAL "AUTO" OR value STREQUAL "")
-    set(${out} AUTO PARENT_SCOPE)
-  elseif(value)
-    set(${out} ON PARENT_SCOPE)
-  else()
-    set(${out} OFF PARENT_SCOPE)
-  endif()
-endfunction()
-
 # Declares the INTERFACE target kvstore_<name>, exported as kvstore::<name>.
 function(kvstore_add_adapter name)
   add_library(kvstore_${name} INTERFACE)
@@ -39,13 +27,11 @@ endfunction()
 
 find_package(Threads REQUIRED)
 
-kvstore_adapter_mode(BOOST_ASIO boost_asio_mode)
+# The AUTO|ON|OFF options read as the drivers' are (cmake/KvstoreHelpers.cmake).
+kvstore_driver_mode(boost_asio boost_asio_mode)
 if(NOT boost_asio_mode STREQUAL "OFF")
-  if(boost_asio_mode STREQUAL "ON")
-    find_package(Boost 1.74 REQUIRED)
-  else()
-    find_package(Boost 1.74 QUIET)
-  endif()
+  kvstore_driver_requirement(boost_asio boost_requirement)
+  find_package(Boost 1.74 ${boost_requirement})
   if(Boost_FOUND)
     kvstore_add_adapter(boost_asio Boost::headers)
     kvstore_add_package_dependency("find_dependency(Boost ${Boost_MAJOR_VERSION}.${Boost_MINOR_VERSION})")
@@ -71,7 +57,7 @@ int main() { return 0; }
   endif()
 endif()
 
-kvstore_adapter_mode(ASIO asio_mode)
+kvstore_driver_mode(asio asio_mode)
 if(NOT asio_mode STREQUAL "OFF")
   # Debian's libasio-dev ships no CMake or pkg-config file.
   find_path(KVSTORE_ASIO_INCLUDE_DIR asio.hpp PATH_SUFFIXES include

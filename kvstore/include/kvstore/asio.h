@@ -15,13 +15,6 @@
 
 #include <utility>
 
-#include <exception>
-#include <memory>
-#include <optional>
-#include <stop_token>
-#include <string>
-#include <type_traits>
-
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
@@ -41,18 +34,7 @@
 #define KVSTORE_ASIO_CANCELLATION 0
 #endif
 
-#include <kvstore/store.h>
-
 // `::asio`, not `asio`: inside namespace kvstore, `asio` is kvstore::asio.
 #define KVSTORE_ASIO_NET ::asio
 #define KVSTORE_ASIO_ADAPTER asio
 #include <kvstore/detail/asio_adapter.ipp>
-#undef KVSTORE_ASIO_ADAPTER
-#undef KVSTORE_ASIO_NET
-
-namespace kvstore::asio {
-// Whether handlers' cancellation slots cancel calls in this build.
-inline constexpr bool has_cancellation_slots = KVSTORE_ASIO_CANCELLATION != 0;
-}  // namespace kvstore::asio
-
-#undef KVSTORE_ASIO_CANCELLATION

@@ -17,13 +17,6 @@
 // without including <utility>.
 #include <utility>
 
-#include <exception>
-#include <memory>
-#include <optional>
-#include <stop_token>
-#include <string>
-#include <type_traits>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -44,17 +37,6 @@
 #define KVSTORE_ASIO_CANCELLATION 0
 #endif
 
-#include <kvstore/store.h>
-
 #define KVSTORE_ASIO_NET boost::asio
 #define KVSTORE_ASIO_ADAPTER boost_asio
 #include <kvstore/detail/asio_adapter.ipp>
-#undef KVSTORE_ASIO_ADAPTER
-#undef KVSTORE_ASIO_NET
-
-namespace kvstore::boost_asio {
-// Whether handlers' cancellation slots cancel calls in this build.
-inline constexpr bool has_cancellation_slots = KVSTORE_ASIO_CANCELLATION != 0;
-}  // namespace kvstore::boost_asio
-
-#undef KVSTORE_ASIO_CANCELLATION

@@ -1,10 +1,21 @@
 // The shared body of <kvstore/boost_asio.h> and <kvstore/asio.h>.
 //
-// No include guard: each of those headers includes this file once, with
+// No include guard: each of those headers includes its asio headers, then
+// this file once, with
 //   KVSTORE_ASIO_NET           the asio namespace (boost::asio or ::asio)
 //   KVSTORE_ASIO_ADAPTER       the adapter's namespace inside kvstore
 //   KVSTORE_ASIO_CANCELLATION  1 when the asio version has cancellation slots
-// defined, and undefines them afterwards. Do not include it directly.
+// defined; this file undefines them at its end. Do not include it directly.
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <kvstore/store.h>
 
 namespace kvstore::KVSTORE_ASIO_ADAPTER {
 
@@ -442,4 +453,11 @@ using store = basic_store<KVSTORE_ASIO_NET::any_io_executor>;
 using list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor>;
 using json_list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor, JsonEntry>;
 
+// Whether handlers' cancellation slots cancel calls in this build.
+inline constexpr bool has_cancellation_slots = KVSTORE_ASIO_CANCELLATION != 0;
+
 }  // namespace kvstore::KVSTORE_ASIO_ADAPTER
+
+#undef KVSTORE_ASIO_ADAPTER
+#undef KVSTORE_ASIO_NET
+#undef KVSTORE_ASIO_CANCELLATION
