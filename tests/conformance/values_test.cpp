@@ -5,59 +5,17 @@
 #include <limits>
 
 #include "fixture.h"
+#include "json_samples.h"
 #include "support.h"
 
 using kvstore::ErrorCode;
 using kvstore::Value;
 
-namespace {
-// Nested arrays `depth` levels deep around `inner`.
-Value nested(std::size_t depth) {
-  Value root = 0;
-  Value* innermost = &root;
-  for (std::size_t i = 0; i < depth; ++i) {
-    *innermost = Value::array();
-    innermost->push_back(0);
-    innermost = &innermost->back();
-  }
-  return root;
-}
-}  // namespace
+using json_samples::nested;
 
 TEST_CASE("values: every kind of JSON value round-trips", "[values]") {
   auto store = conformance::open_store();
-  std::string all_controls;
-  for (int c = 0; c < 0x20; ++c) all_controls += static_cast<char>(c);
-  const std::vector<Value> values = {
-      nullptr,
-      false,
-      true,
-      0,
-      -1,
-      "",
-      Value::array(),
-      Value::object(),
-      0.1,
-      -0.5,
-      1e308,
-      5e-324,
-      1.0,
-      3.141592653589793,
-      std::numeric_limits<std::int64_t>::max(),
-      std::numeric_limits<std::int64_t>::min(),
-      std::numeric_limits<std::uint64_t>::max(),
-      9007199254740993LL,
-      std::string("nul\0inside", 10),
-      all_controls,
-      "\"quotes\" and \\backslashes\\",
-      "emoji 😀, CJK 日本語, RTL עברית, combining é",
-      "\u2028\u2029",
-      "</script>",
-      Value::parse(
-          R"({"@context":"https://www.w3.org/ns/activitystreams","id":"x","n":[1,2,{"a":null}]})"),
-      Value::array({nullptr, false, 0, "", Value::array(), Value::object()}),
-      nested(64),
-      nested(kvstore::kMaxValueDepth - 1)};
+  const std::vector<Value> values = json_samples::values();
   for (std::size_t i = 0; i < values.size(); ++i) {
     INFO("value #" << i << ": " << values[i].dump().substr(0, 200));
     store->set({"v", std::to_string(i)}, values[i]);

@@ -13,6 +13,7 @@
 #include <kvstore/kvstore.h>
 
 #include "json_diff.h"
+#include "json_samples.h"
 
 using kvstore::Value;
 
@@ -240,17 +241,6 @@ std::string damaged(std::string text, std::mt19937_64& rng) {
   }
 }
 
-Value nested(std::size_t depth) {
-  Value root = 0;
-  Value* innermost = &root;
-  for (std::size_t i = 0; i < depth; ++i) {
-    *innermost = Value::array();
-    innermost->push_back(0);
-    innermost = &innermost->back();
-  }
-  return root;
-}
-
 }  // namespace
 
 TEST_CASE("json reader: a generated corpus reads as nlohmann reads it", "[value][json_reader]") {
@@ -356,38 +346,7 @@ TEST_CASE("json reader: bad stored text is corrupt, worded by nlohmann", "[value
 }
 
 TEST_CASE("json reader: the conformance values read back exactly", "[value][json_reader]") {
-  std::string all_controls;
-  for (int c = 0; c < 0x20; ++c) all_controls += static_cast<char>(c);
-  const std::vector<Value> values = {
-      nullptr,
-      false,
-      true,
-      0,
-      -1,
-      "",
-      Value::array(),
-      Value::object(),
-      0.1,
-      -0.5,
-      1e308,
-      5e-324,
-      1.0,
-      3.141592653589793,
-      std::numeric_limits<std::int64_t>::max(),
-      std::numeric_limits<std::int64_t>::min(),
-      std::numeric_limits<std::uint64_t>::max(),
-      9007199254740993LL,
-      std::string("nul\0inside", 10),
-      all_controls,
-      "\"quotes\" and \\backslashes\\",
-      "emoji 😀, CJK 日本語, RTL עברית, combining é",
-      "\u2028\u2029",
-      "</script>",
-      Value::parse(
-          R"({"@context":"https://www.w3.org/ns/activitystreams","id":"x","n":[1,2,{"a":null}]})"),
-      Value::array({nullptr, false, 0, "", Value::array(), Value::object()}),
-      nested(64),
-      nested(kvstore::kMaxValueDepth - 1)};
+  const std::vector<Value> values = json_samples::values();
   for (const Value& value : values) {
     for (const std::string& text : {kvstore::to_json_text(value), value.dump(2)}) {
       INFO(text.substr(0, 200));
