@@ -60,6 +60,22 @@ timeval to_timeval(milliseconds ms) {
   return tv;
 }
 
+// RESP framing: "<kind><n>\r\n" (an array's or a bulk string's header).
+void append_resp_header(std::string& out, char kind, std::size_t n) {
+  char digits[24];
+  digits[0] = kind;
+  char* end = std::to_chars(digits + 1, digits + sizeof digits - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+// One bulk-string argument sent as two pieces (a key prefix and the key).
+void append_resp_bulk(std::string& out, std::string_view head, std::string_view tail = {}) {
+  append_resp_header(out, '$', head.size() + tail.size());
+  out.append(head).append(tail).append("\r\n", 2);
+}
+
 // One command's arguments, pointing into strings the caller keeps alive.
 // Fixed capacity, so building a command allocates nothing; an argument may
 // be two pieces sent as one (a key prefix and the encoded key), so the
@@ -88,27 +104,20 @@ class Command {
   // bytes of each argument, every part ended by CRLF), written into `out`
   // (cleared first; its capacity is reused from call to call).
   void format(std::string& out) const {
-    std::size_t size = 16;
-    for (std::size_t i = 0; i < argc_; ++i) size += head_[i].size() + tail_[i].size() + 24;
     out.clear();
+    append_to(out);
+  }
+
+  // The same appended to `out`, after the requests already in it (a pipeline).
+  void append_to(std::string& out) const {
+    std::size_t size = out.size() + 16;
+    for (std::size_t i = 0; i < argc_; ++i) size += head_[i].size() + tail_[i].size() + 24;
     out.reserve(size);
-    append_header(out, '*', argc_);
-    for (std::size_t i = 0; i < argc_; ++i) {
-      append_header(out, '$', head_[i].size() + tail_[i].size());
-      out.append(head_[i]).append(tail_[i]).append("\r\n", 2);
-    }
+    append_resp_header(out, '*', argc_);
+    for (std::size_t i = 0; i < argc_; ++i) append_resp_bulk(out, head_[i], tail_[i]);
   }
 
  private:
-  static void append_header(std::string& out, char kind, std::size_t n) {
-    char digits[24];
-    digits[0] = kind;
-    char* end = std::to_chars(digits + 1, digits + sizeof digits - 2, n).ptr;
-    *end++ = '\r';
-    *end++ = '\n';
-    out.append(digits, static_cast<std::size_t>(end - digits));
-  }
-
   std::array<std::string_view, kMaxArgs> head_;
   std::array<std::string_view, kMaxArgs> tail_;
   std::size_t argc_ = 0;
@@ -120,25 +129,15 @@ struct Peer {
   milliseconds timeout;
 };
 
-// Sends `cmd` and reads its reply (which may be an error reply). Throws
-// TransportError if no reply came; the context is then unusable. `buffer`
-// is scratch space for the request, kept by the connection.
+// Sends the request(s) in `buffer` (formatted RESP). Throws TransportError if
+// they could not all be written; the context is then unusable.
 //
-// The request is formatted and written here, with send(MSG_NOSIGNAL),
-// rather than by hiredis: its write(2) raises SIGPIPE on a connection the
-// server closed and would kill a process that does not ignore SIGPIPE, and
-// its formatting copies every argument twice through a fresh allocation.
-// hiredis, finding its own output buffer empty, only reads the reply.
-ReplyPtr exchange(redisContext* c, const Command& cmd, std::string& buffer, std::string_view label,
-                  const Peer& peer) {
-  try {
-    cmd.format(buffer);
-  } catch (const std::bad_alloc&) {
-    throw TransportError(TransportError::Kind::broken,
-                         "cannot send " + std::string(label) + " to " + peer.where +
-                             ": out of memory formatting the request",
-                         false);
-  }
+// The request is written here, with send(MSG_NOSIGNAL), rather than by
+// hiredis: its write(2) raises SIGPIPE on a connection the server closed and
+// would kill a process that does not ignore SIGPIPE, and its formatting
+// copies every argument twice through a fresh allocation. hiredis, finding
+// its own output buffer empty, only reads the replies.
+void send_request(redisContext* c, std::string& buffer, std::string_view label, const Peer& peer) {
   int failure = 0;
   const std::size_t length = buffer.size();
   std::size_t sent = 0;
@@ -159,6 +158,11 @@ ReplyPtr exchange(redisContext* c, const Command& cmd, std::string& buffer, std:
     throw describe_transport(peer.where, peer.timeout, label, /*sending=*/true, sent > 0,
                              failure == EWOULDBLOCK ? EAGAIN : failure, REDIS_ERR_IO, c->errstr);
   }
+}
+
+// Reads the next reply (which may be an error reply). Throws TransportError
+// if none came; the context is then unusable.
+ReplyPtr read_reply(redisContext* c, std::string_view label, const Peer& peer) {
   void* reply = nullptr;
   if (redisGetReply(c, &reply) != REDIS_OK || reply == nullptr) {
     const int saved = errno;
@@ -172,6 +176,22 @@ ReplyPtr exchange(redisContext* c, const Command& cmd, std::string& buffer, std:
                              c->err, c->errstr);
   }
   return ReplyPtr(static_cast<redisReply*>(reply));
+}
+
+// Sends `cmd` and reads its reply. `buffer` is scratch space for the
+// request, kept by the connection.
+ReplyPtr exchange(redisContext* c, const Command& cmd, std::string& buffer, std::string_view label,
+                  const Peer& peer) {
+  try {
+    cmd.format(buffer);
+  } catch (const std::bad_alloc&) {
+    throw TransportError(TransportError::Kind::broken,
+                         "cannot send " + std::string(label) + " to " + peer.where +
+                             ": out of memory formatting the request",
+                         false);
+  }
+  send_request(c, buffer, label, peer);
+  return read_reply(c, label, peer);
 }
 
 std::string_view text_of(const redisReply* reply) { return {reply->str, reply->len}; }
@@ -201,6 +221,11 @@ class Connection {
   ContextPtr context_;
   std::string request_;
 };
+
+// Bounds of one bulk request (docs/drivers/redis.md, "Bulk calls"): keys
+// per MGET or commands per pipeline, and about how many bytes of request.
+constexpr std::size_t kBatchItems = 1000;
+constexpr std::size_t kBatchBytes = 1u << 20;
 
 PoolOptions pool_options(const Options& options) {
   PoolOptions pool;
@@ -243,6 +268,63 @@ class RedisStore final : public Driver {
 
   void do_remove(const std::string& key) override {
     write(key, 'n', {}, std::nullopt, std::nullopt, Idempotence::idempotent_write);
+  }
+
+  // MGET is to GET what get_many is to get: Redis hides an expired value
+  // key from both alike.
+  std::vector<std::optional<std::string>> do_get_many(
+      const std::vector<std::string>& keys) override {
+    std::vector<std::optional<std::string>> values(keys.size());
+    auto size_of = [&](std::size_t i) { return value_prefix_.size() + keys[i].size() + 32; };
+    for_each_batch(keys.size(), size_of, [&](std::size_t first, std::size_t last) {
+      run(Idempotence::idempotent, [&](Connection& connection) {
+        guarded(connection, Idempotence::idempotent, [&] {
+          std::string& buffer = connection.request_buffer();
+          buffer.clear();
+          append_resp_header(buffer, '*', last - first + 1);
+          append_resp_bulk(buffer, "MGET");
+          for (std::size_t i = first; i < last; ++i)
+            append_resp_bulk(buffer, value_prefix_, keys[i]);
+          send_request(connection.get(), buffer, "MGET", peer());
+          ReplyPtr reply = read_reply(connection.get(), "MGET", peer());
+          if (reply->type == REDIS_REPLY_ERROR) throw ReplyError(std::string(text_of(reply.get())));
+          if (reply->type != REDIS_REPLY_ARRAY || reply->elements != last - first) {
+            unexpected("MGET");
+          }
+          for (std::size_t i = first; i < last; ++i) {
+            const redisReply* value = reply->element[i - first];
+            if (value->type == REDIS_REPLY_STRING) {
+              values[i].emplace(text_of(value));
+            } else if (value->type == REDIS_REPLY_NIL) {
+              values[i].reset();
+            } else {
+              unexpected("MGET");
+            }
+          }
+        });
+      });
+    });
+    return values;
+  }
+
+  void do_set_many(const std::vector<StoredWrite>& writes) override {
+    std::string ttl_text;
+    write_many(
+        writes.size(),
+        [&](std::size_t i) { return write_request_size(writes[i].key, writes[i].json.size()); },
+        [&](std::size_t i, Command& cmd) {
+          const StoredWrite& w = writes[i];
+          ttl_text = w.ttl ? std::to_string(w.ttl->count()) : std::string{};
+          write_command(cmd, w.key, 'n', {}, w.json, ttl_text);
+        });
+  }
+
+  void do_remove_many(const std::vector<std::string>& keys) override {
+    write_many(
+        keys.size(), [&](std::size_t i) { return write_request_size(keys[i], 0); },
+        [&](std::size_t i, Command& cmd) {
+          write_command(cmd, keys[i], 'n', {}, std::nullopt, {});
+        });
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
@@ -322,19 +404,122 @@ class RedisStore final : public Driver {
   bool write(const std::string& key, char expect, std::string_view expected,
              std::optional<std::string_view> desired, Ttl ttl, Idempotence idempotence) {
     const std::string ttl_text = ttl ? std::to_string(ttl->count()) : std::string{};
-    const char expect_arg[1] = {expect};
     ensure_scripts();
     return run(idempotence, [&](Connection& connection) {
       Command cmd;
-      cmd.arg("EVALSHA").arg(write_sha_).arg("3").arg(value_prefix_, key);
-      cmd.arg(index_key_).arg(expiry_key_);
-      cmd.arg(key).arg(std::string_view(expect_arg, 1)).arg(expected);
-      cmd.arg(desired ? "s" : "d").arg(desired.value_or(std::string_view{})).arg(ttl_text);
-      cmd.arg(value_prefix_);
+      write_command(cmd, key, expect, expected, desired, ttl_text);
       ReplyPtr reply = call(connection, cmd, "the write script", idempotence, kWriteScript);
       if (reply->type != REDIS_REPLY_INTEGER) unexpected("write script");
       return reply->integer == 1;
     });
+  }
+
+  // The write script's EVALSHA for one key (redis_scripts.h); `cmd` points
+  // into the arguments, which must outlive it.
+  void write_command(Command& cmd, const std::string& key, char expect, std::string_view expected,
+                     std::optional<std::string_view> desired, std::string_view ttl_text) const {
+    cmd.arg("EVALSHA").arg(write_sha_).arg("3").arg(value_prefix_, key);
+    cmd.arg(index_key_).arg(expiry_key_);
+    cmd.arg(key).arg(expect == 'n' ? "n" : expect == 'a' ? "a" : "e").arg(expected);
+    cmd.arg(desired ? "s" : "d").arg(desired.value_or(std::string_view{})).arg(ttl_text);
+    cmd.arg(value_prefix_);
+  }
+
+  // About how many request bytes write_command() takes for a key and value.
+  std::size_t write_request_size(const std::string& key, std::size_t json_size) const {
+    return 2 * (value_prefix_.size() + key.size()) + index_key_.size() + expiry_key_.size() +
+           write_sha_.size() + json_size + 13 * 16;
+  }
+
+  // The one place bulk calls are cut into requests: runs body(first, last)
+  // for consecutive items, at most kBatchItems and about kBatchBytes of
+  // request each (an item larger than that goes alone), so memory and each
+  // round trip's time stay bounded however large the call. (Redis Cluster
+  // would split here by hash slot as well.)
+  template <class SizeOf, class Body>
+  static void for_each_batch(std::size_t n, SizeOf&& size_of, Body&& body) {
+    for (std::size_t first = 0; first < n;) {
+      std::size_t last = first;
+      std::size_t bytes = 0;
+      while (last < n && last - first < kBatchItems) {
+        const std::size_t size = size_of(last);
+        if (last > first && bytes + size > kBatchBytes) break;
+        bytes += size;
+        ++last;
+      }
+      body(first, last);
+      first = last;
+    }
+  }
+
+  // Sets or removes n keys: the single-key write script, pipelined, one
+  // round trip per batch. Each batch is retried as do_set() would be (the
+  // script is a plain write, so repeating it is harmless). command_for(i, cmd)
+  // builds item i's EVALSHA.
+  template <class SizeOf, class CommandFor>
+  void write_many(std::size_t n, SizeOf&& size_of, CommandFor&& command_for) {
+    constexpr Idempotence kIdempotence = Idempotence::idempotent_write;
+    ensure_scripts();
+    for_each_batch(n, size_of, [&](std::size_t first, std::size_t last) {
+      run(kIdempotence, [&](Connection& connection) {
+        guarded(connection, kIdempotence, [&] {
+          std::vector<std::size_t> lost;  // NOSCRIPT: the server's script cache was flushed
+          std::optional<std::string> failure = pipeline(
+              connection, first, last, [&](std::size_t i, Command& cmd) { command_for(i, cmd); },
+              &lost);
+          if (!failure && !lost.empty()) {
+            // Only the first goes as EVAL: Redis runs a pipeline in order, so
+            // that EVAL has cached the script again before the EVALSHAs after it.
+            failure = pipeline(
+                connection, 0, lost.size(),
+                [&](std::size_t k, Command& cmd) {
+                  command_for(lost[k], cmd);
+                  if (k == 0) {
+                    cmd.replace(0, "EVAL");
+                    cmd.replace(1, kWriteScript);
+                  }
+                },
+                nullptr);
+          }
+          // Every reply was read, so the connection is in step for reuse.
+          if (failure) throw ReplyError(std::move(*failure));
+        });
+      });
+    });
+  }
+
+  // Sends the write-script commands build(i, cmd) for i in [first, last) in
+  // one write and reads every reply. Returns the first error reply other
+  // than NOSCRIPT (all replies are read even so); the items answered
+  // NOSCRIPT go to `noscript` if given, else count as errors.
+  template <class Build>
+  std::optional<std::string> pipeline(Connection& connection, std::size_t first, std::size_t last,
+                                      Build&& build, std::vector<std::size_t>* noscript) {
+    std::string& buffer = connection.request_buffer();
+    buffer.clear();
+    for (std::size_t i = first; i < last; ++i) {
+      Command cmd;
+      build(i, cmd);
+      cmd.append_to(buffer);
+    }
+    send_request(connection.get(), buffer, "the write script", peer());
+    std::optional<std::string> failure;
+    bool malformed = false;
+    for (std::size_t i = first; i < last; ++i) {
+      ReplyPtr reply = read_reply(connection.get(), "the write script", peer());
+      if (reply->type == REDIS_REPLY_ERROR) {
+        const std::string_view text = text_of(reply.get());
+        if (noscript != nullptr && starts_with_word(text, "NOSCRIPT")) {
+          noscript->push_back(i);
+        } else if (!failure) {
+          failure.emplace(text);
+        }
+      } else if (reply->type != REDIS_REPLY_INTEGER) {
+        malformed = true;
+      }
+    }
+    if (malformed && !failure) unexpected("write script");
+    return failure;
   }
 
   // Runs `cmd` (`label` in messages) on `connection` and returns its
@@ -343,7 +528,7 @@ class RedisStore final : public Driver {
   // caches it again.
   ReplyPtr call(Connection& connection, Command& cmd, std::string_view label,
                 Idempotence idempotence, std::string_view script = {}) {
-    try {
+    return guarded(connection, idempotence, [&] {
       std::string& buffer = connection.request_buffer();
       ReplyPtr reply = exchange(connection.get(), cmd, buffer, label, peer());
       if (reply->type == REDIS_REPLY_ERROR && !script.empty() &&
@@ -357,6 +542,15 @@ class RedisStore final : public Driver {
       }
       if (reply->type == REDIS_REPLY_ERROR) throw ReplyError(std::string(text_of(reply.get())));
       return reply;
+    });
+  }
+
+  // Runs io() (requests and replies on `connection`) and handles what a
+  // lost reply means for the connection.
+  template <class Io>
+  auto guarded(Connection& connection, Idempotence idempotence, Io&& io) -> decltype(io()) {
+    try {
+      return io();
     } catch (const TransportError& e) {
       if (e.kind() == TransportError::Kind::timeout) {
         // Closed and raised here: the kit would take a reused connection that

@@ -937,3 +937,220 @@ TEST_CASE("redis: a store built from typed Options", "[redis][url]") {
   auto absent = kvstore::redis::create(options);
   CHECK(error_code_of([&] { absent->ping(); }) == ErrorCode::unavailable);
 }
+
+namespace {
+
+long long info_stat(Raw& raw, const std::string& name) {
+  Reply reply = raw.command({"INFO", "stats"});
+  const std::string text(reply->str, reply->len);
+  const std::size_t at = text.find(name + ":");
+  if (at == std::string::npos) FAIL("INFO stats has no " << name);
+  return std::stoll(text.substr(at + name.size() + 1));
+}
+
+std::vector<KvKey> bulk_keys(const std::string& first, int n) {
+  std::vector<KvKey> keys;
+  for (int i = 0; i < n; ++i) keys.push_back({first, std::to_string(100000 + i)});
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("redis: set_many and remove_many keep the index and the expiry set in step",
+          "[redis][bulk]") {
+  const std::string prefix = unique_prefix("bulk_layout");
+  const std::string tag = tag_of(prefix);
+  auto store = kvstore::open(url_with("prefix=" + prefix));
+  Raw raw;
+  // 2,500 entries: more than one pipelined batch. Every other one expires.
+  const std::vector<KvKey> keys = bulk_keys("b", 2500);
+  std::vector<kvstore::SetEntry> entries;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    kvstore::SetEntry entry{keys[i], static_cast<int>(i)};
+    if (i % 2 == 1) entry.options.ttl = 60s + std::chrono::milliseconds(i);
+    entries.push_back(entry);
+  }
+  store->set_many(entries);
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 2500);
+  CHECK(raw.integer({"ZCARD", tag + ":x"}) == 1250);
+  const std::string last_key = tag + ":v:" + kvstore::encode_key(keys[2499]);
+  CHECK(raw.integer({"PTTL", last_key}) > 60000);
+  CHECK(raw.integer({"PTTL", last_key}) <= 62499);
+  CHECK(raw.integer({"PTTL", tag + ":v:" + kvstore::encode_key(keys[0])}) == -1);
+  std::vector<kvstore::Entry> listed = store->list({"b"}).to_vector();
+  REQUIRE(listed.size() == 2500);
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    CHECK(listed[i].key == keys[i]);
+    CHECK(listed[i].value == Value(static_cast<int>(i)));
+  }
+
+  // Rewritten without TTLs: every entry is permanent, the expiry set empty.
+  for (kvstore::SetEntry& entry : entries) entry.options.ttl.reset();
+  store->set_many(entries);
+  CHECK(raw.integer({"ZCARD", tag + ":x"}) == 0);
+  CHECK(raw.integer({"PTTL", last_key}) == -1);
+
+  // Half removed, plus keys that never existed.
+  std::vector<KvKey> gone(keys.begin(), keys.begin() + 1250);
+  gone.push_back({"never", "there"});
+  store->remove_many(gone);
+  CHECK(raw.integer({"ZCARD", tag + ":i"}) == 1250);
+  CHECK(store->list({"b"}).to_vector().size() == 1250);
+  const auto values = store->get_many(keys);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i < 1250) {
+      CHECK_FALSE(values[i].has_value());
+    } else {
+      CHECK(values[i] == Value(static_cast<int>(i)));
+    }
+  }
+  store->remove_many(keys);
+  CHECK(raw.integer({"EXISTS", tag + ":i", tag + ":x", last_key}) == 0);
+}
+
+TEST_CASE("redis: bulk calls go in bounded batches, each one round trip", "[redis][bulk][serial]") {
+  const std::string prefix = unique_prefix("bulk_batches");
+  auto store = kvstore::open(url_with("prefix=" + prefix + "&pool_size=1"));
+  Raw raw;
+  store->ping();
+
+  SECTION("a batch is one request: the server reads it at once") {
+    // 30 small entries (about 10 KB of request) fit in one of the server's
+    // 16 KiB reads; 30 single calls take 30. The
+    // counters are server-wide, so the least seen over several runs is the
+    // call's own (another client only adds).
+    const std::vector<KvKey> keys = bulk_keys("r", 30);
+    std::vector<kvstore::SetEntry> entries;
+    for (const KvKey& key : keys) entries.push_back({key, 1});
+    long long bulk_reads = 1LL << 60, single_reads = 1LL << 60;
+    for (int run = 0; run < 5; ++run) {
+      long long before = info_stat(raw, "total_reads_processed");
+      store->set_many(entries);
+      (void)store->get_many(keys);
+      store->remove_many(keys);
+      bulk_reads = std::min(bulk_reads, info_stat(raw, "total_reads_processed") - before);
+      before = info_stat(raw, "total_reads_processed");
+      for (const KvKey& key : keys) store->set(key, 1);
+      single_reads = std::min(single_reads, info_stat(raw, "total_reads_processed") - before);
+      store->remove_many(keys);
+    }
+    INFO("bulk: " << bulk_reads << " reads, 30 sets: " << single_reads << " reads");
+    // Three bulk calls plus the INFO that reads the counter.
+    CHECK(bulk_reads <= 6);
+    CHECK(single_reads >= 30);
+  }
+
+  SECTION("MGET batches hold at most 1,000 keys and about 1 MiB") {
+    // 2,500 short keys: three MGETs by count. 2,000 keys of 1,000 bytes
+    // (2 MB of request): split by size, not count.
+    const std::vector<KvKey> shorts = bulk_keys("s", 2500);
+    std::vector<KvKey> longs;
+    for (int i = 0; i < 2000; ++i)
+      longs.push_back({"l", std::string(994, 'k') + std::to_string(100000 + i)});
+    std::vector<kvstore::SetEntry> entries;
+    for (int i = 0; i < 2500; i += 2) entries.push_back({shorts[static_cast<std::size_t>(i)], i});
+    for (int i = 0; i < 2000; i += 3) entries.push_back({longs[static_cast<std::size_t>(i)], i});
+    const long long evalsha = raw.calls("evalsha");
+    store->set_many(entries);
+    CHECK(raw.calls("evalsha") - evalsha >= static_cast<long long>(entries.size()));
+    const long long mget = raw.calls("mget"), get = raw.calls("get");
+    const auto short_values = store->get_many(shorts);
+    const long long short_mgets = raw.calls("mget") - mget;
+    const auto long_values = store->get_many(longs);
+    const long long long_mgets = raw.calls("mget") - mget - short_mgets;
+    CHECK(raw.calls("get") == get);
+    CHECK(short_mgets == 3);
+    CHECK(long_mgets >= 3);
+    CHECK(long_mgets <= 4);
+    for (std::size_t i = 0; i < shorts.size(); ++i) {
+      if (i % 2 == 0) {
+        CHECK(short_values[i] == Value(static_cast<int>(i)));
+      } else {
+        CHECK_FALSE(short_values[i].has_value());
+      }
+    }
+    for (std::size_t i = 0; i < longs.size(); ++i) {
+      if (i % 3 == 0) {
+        CHECK(long_values[i] == Value(static_cast<int>(i)));
+      } else {
+        CHECK_FALSE(long_values[i].has_value());
+      }
+    }
+    store->remove_many(shorts);
+    store->remove_many(longs);
+    CHECK(store->list().to_vector().empty());
+  }
+
+  SECTION("values larger than a batch go alone and come back whole") {
+    // 40 values of 100 KiB and one of 2 MiB: several pipelined batches.
+    std::vector<kvstore::SetEntry> entries;
+    std::vector<KvKey> keys;
+    for (int i = 0; i < 41; ++i) {
+      const std::size_t size = i == 20 ? (2u << 20) : (100u << 10);
+      keys.push_back({"big", std::to_string(100 + i)});
+      entries.push_back({keys.back(), std::string(size, static_cast<char>('a' + i % 26))});
+    }
+    store->set_many(entries);
+    const auto values = store->get_many(keys);
+    REQUIRE(values.size() == keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) CHECK(values[i] == entries[i].value);
+    store->remove_many(keys);
+    CHECK(store->list().to_vector().empty());
+  }
+
+  SECTION("bulk writes reload the script after SCRIPT FLUSH, with one EVAL") {
+    const std::vector<KvKey> keys = bulk_keys("f", 30);
+    std::vector<kvstore::SetEntry> entries;
+    for (const KvKey& key : keys) entries.push_back({key, "v"});
+    REQUIRE(raw.command({"SCRIPT", "FLUSH"})->type == REDIS_REPLY_STATUS);
+    const long long eval = raw.calls("eval");
+    store->set_many(entries);
+    CHECK(raw.calls("eval") - eval == 1);
+    for (const auto& value : store->get_many(keys)) CHECK(value == Value("v"));
+    REQUIRE(raw.command({"SCRIPT", "FLUSH"})->type == REDIS_REPLY_STATUS);
+    store->remove_many(keys);
+    CHECK(raw.calls("eval") - eval == 2);
+    CHECK(store->list().to_vector().empty());
+  }
+}
+
+TEST_CASE(
+    "redis: an error reply in a bulk write is the call's error, and the connection stays "
+    "in step",
+    "[redis][bulk][errors]") {
+  const std::string prefix = unique_prefix("bulk_error");
+  const std::string tag = tag_of(prefix);
+  // One connection: the calls after the failure reuse the one it happened on.
+  auto store = kvstore::open(url_with("prefix=" + prefix + "&pool_size=1"));
+  Raw raw;
+  const std::vector<KvKey> keys = bulk_keys("e", 20);
+  std::vector<kvstore::SetEntry> entries;
+  for (const KvKey& key : keys) entries.push_back({key, 1});
+  store->set_many(entries);
+  // Something else wrote the index: every script's ZADD/ZREM fails.
+  raw.integer({"DEL", tag + ":i"});
+  REQUIRE(raw.command({"SET", tag + ":i", "x"})->type == REDIS_REPLY_STATUS);
+  for (int call = 0; call < 2; ++call) {
+    kvstore::Error e = error_of([&] {
+      if (call == 0)
+        store->set_many(entries);
+      else
+        store->remove_many(keys);
+    });
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::corrupt);
+    CHECK(e.native_code() == "WRONGTYPE");
+    CHECK_FALSE(e.retryable());
+    CHECK_FALSE(e.outcome_unknown());  // a reply came: nothing is unknown
+  }
+  raw.integer({"DEL", tag + ":i"});
+  // The same connection answers the next calls with their own replies.
+  std::vector<kvstore::SetEntry> second;
+  for (std::size_t i = 0; i < keys.size(); ++i) second.push_back({keys[i], static_cast<int>(i)});
+  store->set_many(second);
+  const auto values = store->get_many(keys);
+  for (std::size_t i = 0; i < keys.size(); ++i) CHECK(values[i] == Value(static_cast<int>(i)));
+  CHECK(store->get(keys[3]) == Value(3));
+  store->remove_many(keys);
+  CHECK(store->list().to_vector().empty());
+}
