@@ -49,6 +49,43 @@ std::array<std::string, kStmtCount> statement_texts(const std::string& table) {
   return s;
 }
 
+std::string bulk_text(const std::string& table, Bulk which, std::size_t rows) {
+  const std::string t = "`" + table + "`";
+  const std::string row = which == Bulk::set ? "(?, ?, " + std::string(kNowMs) + " + ?)" : "?";
+  std::string list;
+  for (std::size_t i = 0; i < rows; ++i) list += (i == 0 ? "" : ", ") + row;
+  switch (which) {
+    case Bulk::get:
+      return "SELECT k, v FROM " + t + " WHERE k IN (" + list + ") AND (expires_at IS NULL OR " +
+             "expires_at > " + kNowMs + ")";
+    case Bulk::set:
+      // A NULL ttl makes expires_at NULL (permanent), as kSet does.
+      return "INSERT INTO " + t + " (k, v, expires_at) VALUES " + list +
+             " ON DUPLICATE KEY UPDATE v = VALUES(v), expires_at = VALUES(expires_at)";
+    case Bulk::remove:
+      return "DELETE FROM " + t + " WHERE k IN (" + list + ")";
+  }
+  return {};
+}
+
+std::vector<std::size_t> bulk_batches(const std::vector<std::size_t>& item_bytes,
+                                      std::size_t max_bytes) {
+  std::vector<std::size_t> batches;
+  for (std::size_t i = 0; i < item_bytes.size();) {
+    std::size_t n = 1;
+    std::size_t bytes = item_bytes[i];
+    while (n < kBulkRows && i + n < item_bytes.size() && bytes + item_bytes[i + n] <= max_bytes) {
+      bytes += item_bytes[i + n];
+      ++n;
+    }
+    std::size_t size = 1;  // the largest power of two <= n
+    while (size * 2 <= n) size *= 2;
+    batches.push_back(size);
+    i += size;
+  }
+  return batches;
+}
+
 std::string sweep_text(const std::string& table, std::size_t batch) {
   return "DELETE FROM `" + table + "` WHERE expires_at <= " + kNowMs +
          " ORDER BY expires_at LIMIT " + std::to_string(batch);

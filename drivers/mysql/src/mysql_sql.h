@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace kvstore::mysql {
 
@@ -32,6 +33,25 @@ enum Stmt : std::size_t {
 inline constexpr const char* kNowMs = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
 
 std::array<std::string, kStmtCount> statement_texts(const std::string& table);
+// The bulk statements, for `rows` keys or entries: `SELECT k, v ... WHERE k
+// IN (?, ...) AND live`, a multi-row `INSERT ... ON DUPLICATE KEY UPDATE`
+// with (key, value, ttl ms or NULL) per row, `DELETE ... WHERE k IN (?, ...)`.
+enum class Bulk : std::size_t { get, set, remove };
+std::string bulk_text(const std::string& table, Bulk which, std::size_t rows);
+
+// A bulk statement takes at most this many rows, and this many bytes of
+// parameters unless one item alone is bigger: far below MariaDB's default
+// max_allowed_packet of 16 MiB, which bounds a whole statement.
+inline constexpr std::size_t kBulkRows = 512;
+inline constexpr std::size_t kBulkBytes = std::size_t{4} << 20;
+
+// Cuts items of the given sizes, in order, into consecutive batches of at
+// most kBulkRows items and `max_bytes` bytes (an item bigger than that goes
+// alone). Each batch's size is a power of two, so that a connection prepares
+// at most log2(kBulkRows) + 1 statements of each kind.
+std::vector<std::size_t> bulk_batches(const std::vector<std::size_t>& item_bytes,
+                                      std::size_t max_bytes);
+
 std::string sweep_text(const std::string& table, std::size_t batch);
 std::string create_table_text(const std::string& table);
 // Per connection: strict mode so nothing is ever truncated silently; UTC so

@@ -6,6 +6,7 @@
 // Only the <cppconn/...> interface headers: <mysql_driver.h> and
 // <mysql_connection.h> pull in Boost.
 #include <cppconn/connection.h>
+#include <cppconn/datatype.h>
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
@@ -16,7 +17,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -73,6 +77,8 @@ struct Connection {
   std::unique_ptr<sql::Connection> conn;
   std::array<std::unique_ptr<sql::PreparedStatement>, kStmtCount> stmts;
   std::unique_ptr<sql::PreparedStatement> sweep;
+  // Bulk statements by kind and row count (powers of two, bulk_batches()).
+  std::map<std::pair<Bulk, std::size_t>, std::unique_ptr<sql::PreparedStatement>> bulk;
   Clock::time_point last_used = Clock::now();
   // Lost after its call's own statements succeeded (a failed sweep): the
   // next lease finds it out and lets the kit replace it.
@@ -85,6 +91,7 @@ struct Connection {
     // Statements before their connection; nothing may escape a destructor.
     try {
       sweep.reset();
+      bulk.clear();
       for (auto& s : stmts) s.reset();
       conn.reset();
     } catch (...) {
@@ -144,6 +151,97 @@ class MysqlStore final : public Driver {
       s.setString(1, key);
       c.sent_write = true;
       s.executeUpdate();
+      return 0;
+    });
+  }
+
+  // The bulk calls: batches of bulk_batches() (docs/drivers/mysql.md, Bulk
+  // calls). Reads are one SELECT per batch; the writes of one call are one
+  // transaction, with the Idempotence of the single call.
+  std::vector<std::optional<std::string>> do_get_many(
+      const std::vector<std::string>& keys) override {
+    std::unordered_map<std::string_view, std::size_t> position;
+    position.reserve(keys.size());
+    std::vector<std::size_t> sizes;
+    sizes.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      position.emplace(keys[i], i);
+      sizes.push_back(keys[i].size() + kParamBytes);
+    }
+    return run(Idempotence::idempotent, [&](Connection& c) {
+      std::vector<std::optional<std::string>> values(keys.size());
+      std::size_t next = 0;
+      for (const std::size_t n : bulk_batches(sizes, batch_bytes())) {
+        sql::PreparedStatement& s = bulk_stmt(c, Bulk::get, n);
+        for (unsigned i = 0; i < n; ++i) s.setString(i + 1, keys[next + i]);
+        next += n;
+        std::unique_ptr<sql::ResultSet> rs(s.executeQuery());
+        while (rs->next()) {
+          // k IN (...) on a VARBINARY matches bytes, so k is one of ours.
+          const auto at = position.find(take_string(rs->getString(1)));
+          if (at != position.end()) values[at->second] = take_string(rs->getString(2));
+        }
+      }
+      return values;
+    });
+  }
+
+  void do_set_many(const std::vector<StoredWrite>& writes) override {
+    // Key order: concurrent bulk writes lock rows in one order (fewer
+    // deadlocks, which roll the whole transaction back and are repeated).
+    const std::vector<std::size_t> order = key_order(
+        writes.size(), [&](std::size_t i) -> const std::string& { return writes[i].key; });
+    std::vector<std::size_t> sizes;
+    sizes.reserve(writes.size());
+    for (const std::size_t i : order) {
+      sizes.push_back(writes[i].key.size() + writes[i].json.size() + 3 * kParamBytes);
+    }
+    run(Idempotence::idempotent_write, [&](Connection& c) {
+      for (const StoredWrite& w : writes) check_packet(w.json, 1);
+      const std::vector<std::size_t> batches = bulk_batches(sizes, batch_bytes());
+      in_transaction(c, batches.size() > 1, [&] {
+        std::size_t next = 0;
+        for (const std::size_t n : batches) {
+          sql::PreparedStatement& s = bulk_stmt(c, Bulk::set, n);
+          unsigned p = 1;
+          for (std::size_t j = 0; j < n; ++j) {
+            const StoredWrite& w = writes[order[next + j]];
+            s.setString(p++, w.key);
+            s.setString(p++, bytes(w.json));
+            if (w.ttl) {
+              s.setInt64(p++, ttl_ms(*w.ttl));
+            } else {
+              s.setNull(p++, sql::DataType::BIGINT);
+            }
+          }
+          next += n;
+          c.sent_write = true;
+          s.executeUpdate();
+        }
+      });
+      maybe_sweep(c);
+      return 0;
+    });
+  }
+
+  void do_remove_many(const std::vector<std::string>& keys) override {
+    const std::vector<std::size_t> order =
+        key_order(keys.size(), [&](std::size_t i) -> const std::string& { return keys[i]; });
+    std::vector<std::size_t> sizes;
+    sizes.reserve(keys.size());
+    for (const std::size_t i : order) sizes.push_back(keys[i].size() + kParamBytes);
+    run(Idempotence::idempotent_write, [&](Connection& c) {
+      const std::vector<std::size_t> batches = bulk_batches(sizes, batch_bytes());
+      in_transaction(c, batches.size() > 1, [&] {
+        std::size_t next = 0;
+        for (const std::size_t n : batches) {
+          sql::PreparedStatement& s = bulk_stmt(c, Bulk::remove, n);
+          for (unsigned i = 0; i < n; ++i) s.setString(i + 1, keys[order[next + i]]);
+          next += n;
+          c.sent_write = true;
+          s.executeUpdate();
+        }
+      });
       return 0;
     });
   }
@@ -357,6 +455,64 @@ class MysqlStore final : public Driver {
     }
   }
 
+  // A parameter's share of a statement beyond its bytes (type, length).
+  static constexpr std::size_t kParamBytes = 16;
+
+  // The byte bound of one bulk statement: kBulkBytes, or less if the
+  // server's max_allowed_packet is smaller than twice that.
+  std::size_t batch_bytes() const {
+    const std::int64_t packet = max_packet_.load(std::memory_order_relaxed);
+    if (packet <= 0) return kBulkBytes;
+    return std::min(kBulkBytes, static_cast<std::size_t>(packet) / 2);
+  }
+
+  template <class KeyOf>
+  static std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return key_of(a) < key_of(b); });
+    return order;
+  }
+
+  // Runs `body` in one transaction if `needed` (one statement is atomic by
+  // itself). A lock wait timeout rolls back only its statement, so any
+  // failure rolls back the rest here before it goes on to the kit.
+  template <class Body>
+  static void in_transaction(Connection& c, bool needed, Body&& body) {
+    if (!needed) {
+      body();
+      return;
+    }
+    std::unique_ptr<sql::Statement> s(c.conn->createStatement());
+    s->execute("START TRANSACTION");
+    auto roll_back = [&] {
+      try {
+        s->execute("ROLLBACK");
+      } catch (const sql::SQLException&) {
+        // The connection is gone, and with it the transaction.
+      }
+    };
+    try {
+      body();
+      s->execute("COMMIT");
+    } catch (const sql::SQLException& e) {
+      // A lost connection has lost its transaction; a ROLLBACK would only
+      // wait for command_timeout again.
+      if (!is_connection_failure(e.getErrorCode())) roll_back();
+      throw;
+    } catch (...) {
+      roll_back();
+      throw;
+    }
+  }
+
+  sql::PreparedStatement& bulk_stmt(Connection& c, Bulk which, std::size_t rows) {
+    auto& slot = c.bulk[{which, rows}];
+    if (!slot) slot.reset(c.conn->prepareStatement(bulk_text(options_.table, which, rows)));
+    return *slot;
+  }
+
   sql::PreparedStatement& stmt(Connection& c, Stmt which) {
     auto& slot = c.stmts[which];
     if (!slot) slot.reset(c.conn->prepareStatement(texts_[which]));
@@ -450,6 +606,7 @@ class MysqlStore final : public Driver {
   void recreate_table(Connection& c) {
     ready_.store(false);
     c.sweep.reset();
+    c.bulk.clear();
     for (auto& s : c.stmts) s.reset();
     std::unique_ptr<sql::Statement> s(c.conn->createStatement());
     prepare_schema(*s);

@@ -78,10 +78,54 @@ std::vector<std::pair<std::string, std::string>> statements(const std::string& t
       {kListOpen, "SELECT k, v FROM " + t + " WHERE k >= $1 AND " + live + " ORDER BY k LIMIT $2"},
       // The inner SELECT walks the partial expiry index; the outer
       // condition re-checks rows a concurrent write just made live again.
+      // The bulk calls: one statement each, so each is atomic and sees one
+      // snapshot. Arrays come in PostgreSQL's binary format (ArrayParam).
+      {kGetMany, "SELECT k, v FROM " + t + " WHERE k = ANY($1::text[]) AND " + live},
+      // NULL ttl gives NULL expires_at (permanent), as in kSet. The driver
+      // sends the rows in key order, so concurrent batches lock rows in one
+      // order and cannot deadlock each other.
+      {kSetMany, "INSERT INTO " + t +
+                     " AS cur (k, v, expires_at) SELECT w.k, w.v,"
+                     " now() + w.ttl * interval '1 millisecond'"
+                     " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS w(k, v, ttl)"
+                     " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
+                     " expires_at = EXCLUDED.expires_at"},
+      {kRemoveMany, "DELETE FROM " + t + " WHERE k = ANY($1::text[])"},
       {kSweep, "DELETE FROM " + t + " WHERE k IN (SELECT k FROM " + t +
                    " WHERE expires_at <= now() ORDER BY expires_at LIMIT $1"
                    " FOR UPDATE SKIP LOCKED) AND expires_at <= now()"},
   };
+}
+
+ArrayParam::ArrayParam(std::uint32_t element_oid, std::size_t count, std::size_t payload_bytes) {
+  bytes_.reserve(20 + 4 * count + payload_bytes);
+  put32(1);            // dimensions
+  put32(0);            // flags: no NULLs (array_recv works that out itself)
+  put32(element_oid);  // checked by the server against the parameter's type
+  put32(static_cast<std::uint32_t>(count));
+  put32(1);  // lower bound
+}
+
+void ArrayParam::add(std::string_view text) {
+  put32(static_cast<std::uint32_t>(text.size()));
+  bytes_.append(text);
+}
+
+void ArrayParam::add(std::optional<std::int64_t> number) {
+  if (!number) {
+    put32(0xFFFFFFFFu);  // length -1: NULL
+    return;
+  }
+  put32(8);
+  const auto v = static_cast<std::uint64_t>(*number);
+  put32(static_cast<std::uint32_t>(v >> 32));
+  put32(static_cast<std::uint32_t>(v));
+}
+
+void ArrayParam::put32(std::uint32_t v) {
+  const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 8), static_cast<char>(v)};
+  bytes_.append(b, 4);
 }
 
 }  // namespace kvstore::postgres::detail

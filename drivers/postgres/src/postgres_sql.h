@@ -2,6 +2,9 @@
 // connection runs.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +23,9 @@ inline constexpr const char* kAbsent = "kv_absent";
 inline constexpr const char* kList = "kv_list";
 inline constexpr const char* kListOpen = "kv_list_open";
 inline constexpr const char* kSweep = "kv_sweep";
+inline constexpr const char* kGetMany = "kv_get_many";
+inline constexpr const char* kSetMany = "kv_set_many";
+inline constexpr const char* kRemoveMany = "kv_remove_many";
 
 // One round trip at session start: quiet notices; READ COMMITTED whatever
 // the database's default, because the cas statements rely on it; and
@@ -46,5 +52,25 @@ std::string index_name(const std::string& table);
 
 // (name, SQL) of every prepared statement.
 std::vector<std::pair<std::string, std::string>> statements(const std::string& qualified);
+
+// One-dimensional array parameter in PostgreSQL's binary format (what
+// array_recv reads), so that keys and JSON text travel without the quoting
+// and escaping of array literals. Elements are added in order; the count
+// given up front must match.
+class ArrayParam {
+ public:
+  static constexpr std::uint32_t kText = 25;  // pg_type OIDs of the elements
+  static constexpr std::uint32_t kInt8 = 20;
+
+  // `payload_bytes`: the elements' total size, to allocate once.
+  ArrayParam(std::uint32_t element_oid, std::size_t count, std::size_t payload_bytes = 0);
+  void add(std::string_view text);
+  void add(std::optional<std::int64_t> number);  // nullopt: NULL
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  void put32(std::uint32_t v);
+  std::string bytes_;
+};
 
 }  // namespace kvstore::postgres::detail

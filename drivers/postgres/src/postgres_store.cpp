@@ -18,7 +18,9 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -95,6 +97,31 @@ Result exec(PGconn* c, const std::string& sql) { return reply(c, PQsendQuery(c, 
 Result exec_prepared(PGconn* c, const char* name, std::initializer_list<const char*> params) {
   return reply(c, PQsendQueryPrepared(c, name, static_cast<int>(params.size()), params.begin(),
                                       nullptr, nullptr, 0));
+}
+
+// Binary parameters (ArrayParam::bytes()); the result comes back as text.
+Result exec_prepared_binary(PGconn* c, const char* name,
+                            std::initializer_list<const ArrayParam*> params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  for (const ArrayParam* p : params) {
+    values.push_back(p->bytes().data());
+    lengths.push_back(static_cast<int>(p->bytes().size()));
+  }
+  const std::vector<int> formats(params.size(), 1);
+  return reply(c, PQsendQueryPrepared(c, name, static_cast<int>(params.size()), values.data(),
+                                      lengths.data(), formats.data(), 0));
+}
+
+// Positions of `keys` in byte order, which is the "C" collation's order of
+// the k column: writes sent in this order lock rows in index order.
+template <class KeyOf>
+std::vector<std::size_t> key_order(std::size_t n, KeyOf key_of) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return key_of(a) < key_of(b); });
+  return order;
 }
 
 std::string text_at(const Result& r, int row, int column) {
@@ -227,6 +254,73 @@ class PostgresStore final : public Driver {
   void do_remove(const std::string& key) override {
     call(Idempotence::idempotent_write, true, [&](PGconn* c) {
       exec_prepared(c, kRemove, {key.c_str()});
+      return 0;
+    });
+  }
+
+  // The bulk calls are one statement each (docs/drivers/postgres.md, Bulk
+  // calls): atomic, one round trip, with the Idempotence of the single call.
+  std::vector<std::optional<std::string>> do_get_many(
+      const std::vector<std::string>& keys) override {
+    std::size_t bytes = 0;
+    for (const std::string& k : keys) bytes += k.size();
+    ArrayParam param(ArrayParam::kText, keys.size(), bytes);
+    std::unordered_map<std::string_view, std::size_t> position;
+    position.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      param.add(keys[i]);
+      position.emplace(keys[i], i);
+    }
+    return call(Idempotence::idempotent, false, [&](PGconn* c) {
+      const Result r = exec_prepared_binary(c, kGetMany, {&param});
+      std::vector<std::optional<std::string>> values(keys.size());
+      const int rows = PQntuples(r.get());
+      for (int i = 0; i < rows; ++i) {
+        // k = ANY() in the "C" collation matches bytes, so k is one of ours.
+        const std::string_view k(PQgetvalue(r.get(), i, 0),
+                                 static_cast<std::size_t>(PQgetlength(r.get(), i, 0)));
+        const auto at = position.find(k);
+        if (at != position.end()) values[at->second] = text_at(r, i, 1);
+      }
+      return values;
+    });
+  }
+
+  void do_set_many(const std::vector<StoredWrite>& writes) override {
+    std::size_t key_bytes = 0;
+    std::size_t json_bytes = 0;
+    for (const StoredWrite& w : writes) {
+      key_bytes += w.key.size();
+      json_bytes += w.json.size();
+    }
+    ArrayParam keys(ArrayParam::kText, writes.size(), key_bytes);
+    ArrayParam values(ArrayParam::kText, writes.size(), json_bytes);
+    ArrayParam ttls(ArrayParam::kInt8, writes.size(), 8 * writes.size());
+    for (const std::size_t i : key_order(
+             writes.size(), [&](std::size_t i) -> const std::string& { return writes[i].key; })) {
+      keys.add(writes[i].key);
+      values.add(writes[i].json);
+      ttls.add(writes[i].ttl ? std::optional<std::int64_t>(writes[i].ttl->count()) : std::nullopt);
+    }
+    call(
+        Idempotence::idempotent_write, true,
+        [&](PGconn* c) {
+          exec_prepared_binary(c, kSetMany, {&keys, &values, &ttls});
+          return 0;
+        },
+        /*sweep=*/true);
+  }
+
+  void do_remove_many(const std::vector<std::string>& keys) override {
+    std::size_t bytes = 0;
+    for (const std::string& k : keys) bytes += k.size();
+    ArrayParam param(ArrayParam::kText, keys.size(), bytes);
+    for (const std::size_t i :
+         key_order(keys.size(), [&](std::size_t i) -> const std::string& { return keys[i]; })) {
+      param.add(keys[i]);
+    }
+    call(Idempotence::idempotent_write, true, [&](PGconn* c) {
+      exec_prepared_binary(c, kRemoveMany, {&param});
       return 0;
     });
   }

@@ -1,19 +1,24 @@
 // Server-less tests of the MySQL driver: its native error table (the
-// classifier the kit's retry runner uses) and URL <-> Options parsing. They
+// classifier the kit's retry runner uses), URL <-> Options parsing and the
+// bulk calls' batch plan. They
 // build the driver's sources without Connector/C++ and need no server.
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <numeric>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <kvstore/driver.h>
 #include <kvstore/mysql.h>
 
 #include "mysql_errors.h"
 #include "mysql_options.h"
+#include "mysql_sql.h"
 
 using namespace std::chrono_literals;
 using kvstore::ErrorCode;
@@ -254,4 +259,36 @@ TEST_CASE("Options are checked like a URL", "[url]") {
   options.command_timeout = 1s;
   options.table = "x`; DROP TABLE kvstore; --";
   CHECK_THROWS_AS(kvstore::mysql::validate(options), kvstore::Error);
+}
+
+TEST_CASE("bulk batches: bounded by rows and bytes, powers of two, covering every item", "[bulk]") {
+  using kvstore::mysql::bulk_batches;
+  using kvstore::mysql::kBulkRows;
+  auto check_plan = [](const std::vector<std::size_t>& sizes, std::size_t max_bytes) {
+    const std::vector<std::size_t> batches = bulk_batches(sizes, max_bytes);
+    std::size_t next = 0;
+    for (const std::size_t n : batches) {
+      CHECK(n >= 1);
+      CHECK(n <= kBulkRows);
+      CHECK((n & (n - 1)) == 0);
+      const std::size_t bytes =
+          std::accumulate(sizes.begin() + static_cast<std::ptrdiff_t>(next),
+                          sizes.begin() + static_cast<std::ptrdiff_t>(next + n), std::size_t{0});
+      CHECK((bytes <= max_bytes || n == 1));
+      next += n;
+    }
+    CHECK(next == sizes.size());
+    return batches;
+  };
+  // By count: 2000 small items.
+  CHECK(check_plan(std::vector<std::size_t>(2000, 100), 4 << 20) ==
+        std::vector<std::size_t>{512, 512, 512, 256, 128, 64, 16});
+  // By bytes: 1 MiB items, 4 MiB a batch, and an item bigger than that alone.
+  std::vector<std::size_t> mixed(9, std::size_t{1} << 20);
+  mixed.insert(mixed.begin() + 5, std::size_t{10} << 20);
+  CHECK(check_plan(mixed, 4 << 20) == std::vector<std::size_t>{4, 1, 1, 4});
+  CHECK(check_plan({7}, 1) == std::vector<std::size_t>{1});
+  std::vector<std::size_t> uneven;
+  for (std::size_t i = 0; i < 5000; ++i) uneven.push_back((i * 7919) % 40000);
+  check_plan(uneven, 1 << 20);
 }

@@ -32,6 +32,7 @@
 #include <kvstore/kvstore.h>
 #include <kvstore/mysql.h>
 
+#include "fault_proxy.h"
 #include "store_helpers.h"
 #include "test_services.h"
 
@@ -911,4 +912,133 @@ TEST_CASE("create() does no I/O: the store connects on its first call", "[option
   options.pool_size = 1;
   options.table = "a-b";
   CHECK(error_code_of([&] { kvstore::mysql::create(options); }) == ErrorCode::invalid_argument);
+}
+
+namespace {
+
+std::vector<kvstore::SetEntry> numbered_entries(const std::string& first, std::size_t n,
+                                                const std::string& value) {
+  std::vector<kvstore::SetEntry> entries;
+  for (std::size_t i = 0; i < n; ++i) {
+    entries.push_back({{first, std::to_string(i)}, Value(value + std::to_string(i))});
+  }
+  return entries;
+}
+
+std::vector<kvstore::KvKey> keys_of(const std::vector<kvstore::SetEntry>& entries) {
+  std::vector<kvstore::KvKey> keys;
+  for (const auto& e : entries) keys.push_back(e.key);
+  return keys;
+}
+
+std::chrono::milliseconds time_of(const std::function<void()>& call) {
+  const auto started = std::chrono::steady_clock::now();
+  call();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               started);
+}
+
+}  // namespace
+
+TEST_CASE("bulk calls of 2000 keys take a few batches, not a round trip per key", "[bulk]") {
+  const std::string url = base_url();
+  const std::size_t host = url.find("@127.0.0.1:");
+  REQUIRE(host != std::string::npos);
+  test_support::FaultProxy proxy(std::stoi(url.substr(host + 11)));
+  std::string proxied = url;
+  const std::size_t end = proxied.find_first_not_of("0123456789", host + 11);
+  proxied.replace(host + 11, end - host - 11, std::to_string(proxy.port()));
+  proxied += std::string(proxied.find('?') == std::string::npos ? "?" : "&") +
+             "table=" + fresh_table() + "&pool_size=1&sweep_interval=0";
+  auto store = kvstore::open(proxied);
+  auto entries = numbered_entries("k", 2000, std::string(1000, 'v'));
+  const auto keys = keys_of(entries);
+  // Prepares each batch size's statements before the clock runs.
+  store->set_many(entries);
+  store->get_many(keys);
+  store->remove_many(keys);
+
+  constexpr auto kEachWay = 50ms;
+  proxy.delay(kEachWay);
+  std::vector<std::optional<Value>> got;
+  const auto set = time_of([&] { store->set_many(entries); });
+  const auto get = time_of([&] { got = store->get_many(keys); });
+  const auto removed = time_of([&] { store->remove_many(keys); });
+  const auto after = time_of([&] { CHECK_FALSE(store->get(keys[7]).has_value()); });
+  INFO("set_many " << set.count() << " ms, get_many " << get.count() << " ms, remove_many "
+                   << removed.count() << " ms, one get " << after.count() << " ms");
+  // 2000 keys = batches of 512, 512, 512, 256, 128, 64, 16: seven
+  // statements, plus START TRANSACTION and COMMIT for the writes. A round
+  // trip is 100 ms here; one per key would be 200 s.
+  for (const auto t : {set, get, removed}) {
+    CHECK(t >= 7 * 2 * kEachWay);
+    CHECK(t < 25 * 2 * kEachWay);
+  }
+  REQUIRE(got.size() == entries.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == entries[i].value);
+}
+
+TEST_CASE("a set_many whose last batch fails leaves none of its entries written", "[bulk]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table, "lock_timeout=1s"));
+  store->set({"z"}, 0);
+  // 1000 entries under "a" sort before {"z"}, which goes in the last batch.
+  auto entries = numbered_entries("a", 1000, "x");
+  entries.push_back({{"z"}, Value(1)});
+  Raw raw;
+  raw.conn->setAutoCommit(false);
+  std::unique_ptr<sql::PreparedStatement> lock(
+      raw.conn->prepareStatement("SELECT v FROM `" + table + "` WHERE k = ? FOR UPDATE"));
+  lock->setString(1, kvstore::encode_key({"z"}));
+  std::unique_ptr<sql::ResultSet> locked(lock->executeQuery());
+  REQUIRE(locked->next());
+  std::string message;
+  CHECK(error_code_of([&] { store->set_many(entries); }, &message) == ErrorCode::timeout);
+  INFO(message);
+  raw.conn->rollback();
+  raw.conn->setAutoCommit(true);
+  CHECK(raw.count("SELECT COUNT(*) FROM `" + table + "`") == 1);  // only {"z"} = 0
+  CHECK(store->get({"z"}) == Value(0));
+  store->set_many(entries);
+  CHECK(raw.count("SELECT COUNT(*) FROM `" + table + "`") == 1001);
+  const auto got = store->get_many(keys_of(entries));
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == entries[i].value);
+}
+
+TEST_CASE("bulk writes of 34 MiB fit MariaDB's default 16 MiB max_allowed_packet",
+          "[serial][bulk][values]") {
+  as_root("SET GLOBAL max_allowed_packet=16777216");
+  const std::string table = fresh_table();
+  std::vector<kvstore::SetEntry> entries = numbered_entries("mb", 24, std::string(1 << 20, 'x'));
+  entries.push_back({{"ten"}, Value(std::string(10 << 20, 't'))});  // a batch of its own
+  bool written = false;
+  ErrorCode too_big = ErrorCode::internal;
+  std::vector<std::optional<Value>> got;
+  {
+    auto store = kvstore::open(url_for(table));
+    store->set({"first"}, 1);  // connects: the driver reads max_allowed_packet
+    try {
+      store->set_many(entries);
+      written = true;
+      got = store->get_many(keys_of(entries));
+      // As for set: an entry that cannot fit any statement is refused before any I/O.
+      too_big = error_code_of([&] {
+        store->set_many({{{"small"}, Value(1)}, {{"huge"}, Value(std::string(20 << 20, 'h'))}});
+      });
+      CHECK_FALSE(store->get({"small"}).has_value());
+      store->remove_many(keys_of(entries));
+      CHECK_FALSE(store->get({"ten"}).has_value());
+    } catch (const kvstore::Error& e) {
+      as_root("SET GLOBAL max_allowed_packet=67108864");
+      FAIL(e.what());
+    }
+  }
+  as_root("SET GLOBAL max_allowed_packet=67108864");
+  CHECK(written);
+  REQUIRE(got.size() == entries.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("entry " << i << " of " << got.size() << ": " << (got[i] ? "present" : "absent"));
+    CHECK((got[i] == entries[i].value));
+  }
+  CHECK(too_big == ErrorCode::limit_exceeded);
 }

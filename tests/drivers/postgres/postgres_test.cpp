@@ -27,6 +27,7 @@
 
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
+#include "fault_proxy.h"
 #include "store_helpers.h"
 #include "test_services.h"
 
@@ -952,4 +953,139 @@ TEST_CASE("postgres driver: options: a store from typed Options takes a password
   }
   pqxx::connection raw(server_url());
   drop_table(raw, table);
+}
+
+namespace {
+
+// The test server's URL with its port replaced by `port` (a proxy's).
+std::string url_via(int port, const std::string& params) {
+  std::string url = server_url();
+  const std::size_t host = url.find("@127.0.0.1:");
+  REQUIRE(host != std::string::npos);
+  const std::size_t begin = host + 11;
+  const std::size_t end = url.find_first_not_of("0123456789", begin);
+  url.replace(begin, end - begin, std::to_string(port));
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + params;
+}
+
+int server_port() {
+  const std::string url = server_url();
+  const std::size_t host = url.find("@127.0.0.1:");
+  REQUIRE(host != std::string::npos);
+  return std::stoi(url.substr(host + 11));
+}
+
+std::chrono::milliseconds time_of(const std::function<void()>& call) {
+  const auto started = std::chrono::steady_clock::now();
+  call();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               started);
+}
+
+}  // namespace
+
+TEST_CASE("postgres driver: bulk: each bulk call of 1000 keys is one round trip", "[bulk]") {
+  test_support::FaultProxy proxy(server_port());
+  auto store = kvstore::open(
+      url_via(proxy.port(), "table=" + fresh_table() + "&pool_size=1&sweep_interval=0"));
+  store->set({"warm"}, 0);  // connects and prepares before the delay starts
+  constexpr auto kEachWay = 100ms;
+  proxy.delay(kEachWay);
+
+  std::vector<kvstore::KvKey> keys;
+  std::vector<kvstore::SetEntry> entries;
+  for (int i = 0; i < 1000; ++i) {
+    keys.push_back({"k", std::to_string(i)});
+    entries.push_back({keys.back(),
+                       Value(i),
+                       {i % 2 == 0 ? std::optional<std::chrono::milliseconds>(1h) : std::nullopt}});
+  }
+  const auto single = time_of([&] { CHECK(store->get({"warm"}) == Value(0)); });
+  std::vector<std::optional<Value>> got;
+  const auto set = time_of([&] { store->set_many(entries); });
+  const auto get = time_of([&] { got = store->get_many(keys); });
+  const auto removed = time_of([&] { store->remove_many(keys); });
+  const auto after = time_of([&] { got = store->get_many(keys); });
+  INFO("single get " << single.count() << " ms, set_many " << set.count() << " ms, get_many "
+                     << get.count() << " ms, remove_many " << removed.count() << " ms");
+  CHECK(single >= 2 * kEachWay);
+  // One round trip is 200 ms here; 1000 of them would be 200 s. Three is
+  // the margin for a loaded machine, not room for a second round trip.
+  for (const auto t : {set, get, removed, after}) {
+    CHECK(t >= 2 * kEachWay);
+    CHECK(t < 6 * kEachWay);
+  }
+  REQUIRE(got.size() == keys.size());
+  for (const auto& v : got) CHECK_FALSE(v.has_value());
+}
+
+TEST_CASE("postgres driver: bulk: set_many is atomic and get_many reads one snapshot",
+          "[bulk][concurrency]") {
+  const std::string url = url_with("table=" + fresh_table());
+  auto store = kvstore::open(url);
+  constexpr int kKeys = 300;
+  constexpr int kRounds = 40;
+  std::vector<kvstore::KvKey> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back({"atomic", std::to_string(i)});
+  auto batch = [&](int n, bool reversed) {
+    std::vector<kvstore::SetEntry> entries;
+    for (const auto& k : keys) entries.push_back({k, Value(n)});
+    if (reversed) std::reverse(entries.begin(), entries.end());
+    return entries;
+  };
+  store->set_many(batch(0, false));
+
+  // Two writers over the same keys in opposite orders: rows locked in the
+  // order given would deadlock them (40P01, then conflict); a reader must
+  // never see two batches mixed.
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  auto writer = [&](int first, bool reversed) {
+    try {
+      for (int n = first; n < first + kRounds; ++n) store->set_many(batch(n, reversed));
+    } catch (const kvstore::Error& e) {
+      UNSCOPED_INFO("writer: " << e.what());
+      ++failures;
+    }
+  };
+  std::thread a(writer, 1000, false);
+  std::thread b(writer, 2000, true);
+  int reads = 0;
+  int mixed = 0;
+  std::thread reader([&] {
+    while (!done.load()) {
+      const auto values = store->get_many(keys);
+      ++reads;
+      for (const auto& v : values) {
+        if (!v || v != values.front()) {
+          ++mixed;
+          break;
+        }
+      }
+    }
+  });
+  a.join();
+  b.join();
+  done = true;
+  reader.join();
+  INFO(reads << " snapshots read");
+  CHECK(failures.load() == 0);
+  CHECK(mixed == 0);
+  CHECK(reads > 0);
+  const auto last = store->get_many(keys);
+  for (const auto& v : last) CHECK(v == last.front());
+}
+
+TEST_CASE("postgres driver: bulk: a dropped table is recreated by a bulk write", "[bulk][schema]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table));
+  store->set({"a"}, 1);
+  {
+    pqxx::connection raw(server_url());
+    pqxx::nontransaction tx(raw);
+    tx.exec("DROP TABLE " + tx.quote_name(table));
+  }
+  store->set_many({{{"a"}, Value(2)}, {{"b"}, Value(3), {1h}}});
+  const auto values = store->get_many({{"a"}, {"b"}, {"c"}});
+  CHECK(values == std::vector<std::optional<Value>>{Value(2), Value(3), std::nullopt});
 }
