@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <random>
 #include <set>
 #include <thread>
@@ -154,23 +155,38 @@ TEST_CASE("list: keys present throughout are listed exactly once under concurren
   }
   std::atomic<bool> stop{false};
   std::atomic<int> churn{0};
+  std::exception_ptr writer_error;
   std::thread writer([&] {
     std::mt19937 random(7);
-    while (!stop) {
-      // Keys between and around the stable ones, created and deleted.
-      char name[16];
-      std::snprintf(name, sizeof name, "%04d%s", static_cast<int>(random() % 1200),
-                    random() % 2 ? "x" : "");
-      KvKey key{"s", name};
-      if (std::binary_search(stable.begin(), stable.end(), key)) continue;
-      if (random() % 3) {
-        store->set(key, "churn");
-      } else {
-        store->remove(key);
+    try {
+      while (!stop) {
+        // Keys between and around the stable ones, created and deleted.
+        char name[16];
+        std::snprintf(name, sizeof name, "%04d%s", static_cast<int>(random() % 1200),
+                      random() % 2 ? "x" : "");
+        KvKey key{"s", name};
+        if (std::binary_search(stable.begin(), stable.end(), key)) continue;
+        if (random() % 3) {
+          store->set(key, "churn");
+        } else {
+          store->remove(key);
+        }
+        ++churn;
       }
-      ++churn;
+    } catch (...) {
+      writer_error = std::current_exception();
     }
   });
+  // A listing that throws below reports its error instead of destroying a
+  // joinable thread (std::terminate).
+  struct StopWriter {
+    std::atomic<bool>& stop;
+    std::thread& writer;
+    ~StopWriter() {
+      stop = true;
+      if (writer.joinable()) writer.join();
+    }
+  } stop_writer{stop, writer};
   for (int pass = 0; pass < 3; ++pass) {
     std::vector<KvKey> listed;
     std::optional<KvKey> cursor;
@@ -195,5 +211,6 @@ TEST_CASE("list: keys present throughout are listed exactly once under concurren
   }
   stop = true;
   writer.join();
+  if (writer_error) std::rethrow_exception(writer_error);
   CHECK(churn > 3 * 17);  // at least two writes between pages, over three passes
 }
