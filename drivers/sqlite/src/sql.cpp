@@ -22,6 +22,12 @@ bool valid_table_name(std::string_view table) {
   return true;
 }
 
+std::size_t get_many_bucket(std::size_t keys) {
+  std::size_t bucket = 0;
+  while ((std::size_t{1} << bucket) < keys) ++bucket;
+  return bucket;
+}
+
 Sql::Sql(const std::string& table) {
   // The name is validated to [A-Za-z_][A-Za-z0-9_]*, so quoting cannot be
   // escaped; quoting still keeps keywords such as "order" usable.
@@ -57,6 +63,19 @@ Sql::Sql(const std::string& table) {
       "SELECT k, v FROM " + t + " WHERE k >= ?1 AND " + live_row + "?3) ORDER BY k LIMIT ?4";
   sweep = "DELETE FROM " + t + " WHERE k IN (SELECT k FROM " + t +
           " WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)";
+  // The keys as a VALUES list, CROSS JOINed (which SQLite never reorders)
+  // to the table: one primary-key search per key. A plain `k IN (...)` is
+  // left to the planner, which scans the whole table when its statistics
+  // say the table is small next to the list, and keeps scanning once the
+  // table has grown past stale statistics.
+  for (std::size_t bucket = 0; bucket < kGetManyBuckets; ++bucket) {
+    std::string values;
+    for (std::size_t i = 0; i < (std::size_t{1} << bucket); ++i) {
+      values += (i == 0 ? "(?" : ", (?") + std::to_string(i + 2) + ")";
+    }
+    get_many[bucket] = "SELECT t.k, t.v FROM (VALUES " + values + ") AS q CROSS JOIN " + t +
+                       " AS t ON t.k = q.column1 WHERE " + live_row + "?1)";
+  }
 }
 
 }  // namespace kvstore::sqlite::detail

@@ -2,10 +2,24 @@
 // these statements. Internal: not installed.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace kvstore::sqlite::detail {
+
+// get_many reads at most kGetManyMaxKeys keys per statement. A smaller batch
+// runs the statement of the next power of two with NULLs in the spare slots
+// (NULL matches no key), so a connection prepares at most kGetManyBuckets of
+// them rather than one per batch size. 513 variables is below even the 999
+// that SQLite builds before 3.32 allow.
+inline constexpr std::size_t kGetManyBuckets = 10;
+inline constexpr std::size_t kGetManyMaxKeys = std::size_t{1} << (kGetManyBuckets - 1);
+
+// The statement class of a batch of `keys` (1..kGetManyMaxKeys) keys: it has
+// 1 << get_many_bucket(keys) key slots.
+std::size_t get_many_bucket(std::size_t keys);
 
 // Whether `table` is a name the driver accepts (and can quote safely).
 bool valid_table_name(std::string_view table);
@@ -29,6 +43,8 @@ struct Sql {
   std::string list_bounded;    // ?1 begin, ?2 end, ?3 now, ?4 limit -> k, v
   std::string list_unbounded;  // ?1 begin, ?3 now, ?4 limit -> k, v
   std::string sweep;           // ?1 now, ?2 batch
+  // [b]: ?1 now, ?2 .. ?(1 + 2^b) keys (NULL: none) -> k, v of the live ones
+  std::array<std::string, kGetManyBuckets> get_many;
 };
 
 }  // namespace kvstore::sqlite::detail

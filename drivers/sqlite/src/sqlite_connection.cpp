@@ -68,6 +68,12 @@ SQLite::Statement& Connection::statement(const Sql& sql, StatementId id) {
   return *slot;
 }
 
+SQLite::Statement& Connection::get_many_statement(const Sql& sql, std::size_t bucket) {
+  std::optional<SQLite::Statement>& slot = get_many_.at(bucket);
+  if (!slot) slot.emplace(db, sql.get_many.at(bucket));
+  return *slot;
+}
+
 void Connection::trim_scratch() {
   for (std::string& s : scratch_) {
     if (s.capacity() > (1u << 20)) std::string().swap(s);

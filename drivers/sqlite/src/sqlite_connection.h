@@ -54,6 +54,8 @@ class Connection {
   bool lock_wait_spent() const;
 
   SQLite::Statement& statement(const Sql& sql, StatementId id);
+  // Sql::get_many[bucket], prepared on first use.
+  SQLite::Statement& get_many_statement(const Sql& sql, std::size_t bucket);
 
   // SQLiteCpp binds text without copying only from a std::string; this buffer
   // holds the JSON text of the current write so no allocation happens per call.
@@ -72,6 +74,7 @@ class Connection {
   static int on_progress(void* self);
 
   std::array<std::optional<SQLite::Statement>, kStatementCount> statements_;
+  std::array<std::optional<SQLite::Statement>, kGetManyBuckets> get_many_;
   std::array<std::string, 2> scratch_;
   CallDeadlines deadlines_{};
   bool busy_gave_up_ = false;

@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -243,6 +245,84 @@ class SqliteStore final : public Driver {
             {std::move(key), std::string(v.getText(), static_cast<std::size_t>(v.getBytes()))});
       }
       return page;
+    });
+  }
+
+  // Batches of up to kGetManyMaxKeys keys, one statement each. Several
+  // batches share one read transaction, so the answer is one snapshot.
+  std::vector<std::optional<std::string>> do_get_many(
+      const std::vector<std::string>& keys) override {
+    std::unordered_map<std::string_view, std::size_t> slot;  // rows come in index order
+    slot.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) slot.emplace(keys[i], i);
+    return call(Idempotence::idempotent, "reading", [&](Connection& c) {
+      std::vector<std::optional<std::string>> texts(keys.size());
+      std::optional<SQLite::Transaction> snapshot;
+      if (keys.size() > kGetManyMaxKeys) {
+        snapshot.emplace(c.db, SQLite::TransactionBehavior::DEFERRED);
+      }
+      const std::int64_t now = now_ms();
+      for (std::size_t first = 0; first < keys.size(); first += kGetManyMaxKeys) {
+        const std::size_t n = std::min(kGetManyMaxKeys, keys.size() - first);
+        const std::size_t bucket = get_many_bucket(n);
+        SQLite::Statement& s = c.get_many_statement(sql_, bucket);
+        Reset reset(s);
+        s.bind(1, now);
+        for (std::size_t i = 0; i < (std::size_t{1} << bucket); ++i) {
+          const int index = static_cast<int>(i) + 2;
+          if (i < n) {
+            bind_key(s, index, keys[first + i]);
+          } else {
+            s.bind(index);  // NULL: the statement's spare slots match nothing
+          }
+        }
+        while (s.executeStep()) {
+          SQLite::Column k = s.getColumn(0);
+          auto at = slot.find(std::string_view(static_cast<const char*>(k.getBlob()),
+                                               static_cast<std::size_t>(k.getBytes())));
+          if (at == slot.end()) continue;
+          SQLite::Column v = s.getColumn(1);
+          texts[at->second].emplace(v.getText(), static_cast<std::size_t>(v.getBytes()));
+        }
+      }
+      if (snapshot) snapshot->commit();
+      return texts;
+    });
+  }
+
+  // One transaction: the batch is atomic and pays one commit (the WAL
+  // write, and its sync where synchronous=full) instead of N. The sweep
+  // runs once, as after a single set.
+  void do_set_many(const std::vector<StoredWrite>& writes) override {
+    call(Idempotence::idempotent, "writing", [&](Connection& c) {
+      WriteLock lock(writer_.get());
+      const std::int64_t now = now_ms();
+      SQLite::Transaction transaction(c.db, SQLite::TransactionBehavior::IMMEDIATE);
+      SQLite::Statement& s = c.statement(sql_, kUpsert);
+      for (const StoredWrite& write : writes) {
+        Reset reset(s);
+        bind_key(s, 1, write.key);
+        s.bindNoCopy(2, write.json);  // lives as long as the call
+        bind_expiry(s, 3, write.ttl, now);
+        s.exec();
+      }
+      transaction.commit();
+      after_write(c, now);
+    });
+  }
+
+  // One transaction, as set_many.
+  void do_remove_many(const std::vector<std::string>& keys) override {
+    call(Idempotence::idempotent, "removing from", [&](Connection& c) {
+      WriteLock lock(writer_.get());
+      SQLite::Transaction transaction(c.db, SQLite::TransactionBehavior::IMMEDIATE);
+      SQLite::Statement& s = c.statement(sql_, kRemove);
+      for (const std::string& key : keys) {
+        Reset reset(s);
+        bind_key(s, 1, key);
+        s.exec();
+      }
+      transaction.commit();
     });
   }
 
