@@ -100,6 +100,10 @@ void Driver::do_ping() { (void)do_get(encode_key({"kvstore", "ping"})); }
 
 // Parsed reads (driver.h): by default a driver hands out text only.
 bool Driver::do_get_value(const std::string&, std::optional<Value>&, std::size_t&) { return false; }
+bool Driver::do_get_many_values(const std::vector<std::string>&, std::vector<std::optional<Value>>&,
+                                std::size_t&) {
+  return false;
+}
 
 // --- KvStore -----------------------------------------------------------------
 
@@ -426,14 +430,28 @@ void KvStore::check_bulk_reply(std::size_t got, std::size_t asked, const std::st
 std::vector<std::optional<Value>> KvStore::get_many(const std::vector<KvKey>& keys) {
   BulkKeys bulk;
   std::vector<std::optional<std::string>> texts;
+  std::vector<std::optional<Value>> values;
+  bool parsed = false;
   observed(Operation::get_many, [&]() -> std::size_t {
     bulk = checked_bulk_keys(keys, "get_many");
     if (bulk.unique.empty()) return 0;
+    // A driver that keeps values parsed answers with Values, as for get().
+    std::size_t bytes = 0;
+    parsed = driver_->do_get_many_values(bulk.unique, values, bytes);
+    if (parsed) {
+      check_bulk_reply(values.size(), bulk.unique.size(), driver_name_);
+      return bytes;
+    }
     texts = driver_->do_get_many(bulk.unique);
     check_bulk_reply(texts.size(), bulk.unique.size(), driver_name_);
     return bytes_of(texts);
   });
-  return values_in_order(std::move(texts), bulk.slot, driver_name_);
+  if (!parsed) return values_in_order(std::move(texts), bulk.slot, driver_name_);
+  if (bulk.slot.size() == values.size()) return values;  // no key repeated
+  std::vector<std::optional<Value>> in_order;
+  in_order.reserve(bulk.slot.size());
+  for (std::size_t index : bulk.slot) in_order.push_back(values[index]);
+  return in_order;
 }
 
 void KvStore::set_many(const std::vector<SetEntry>& entries) {

@@ -49,23 +49,56 @@ class MemoryStore final : public Driver {
         bytes = 0;
         return true;
       }
-      const Item& item = it->second;
-      bytes = item.json.size();
-      {
-        std::lock_guard cache_lock(cache_mutex_);
-        value = item.parsed;
-      }
-      if (!value) {
-        // Readers racing here parse the same text; any of their results will
-        // do. A writer resets the cache under the exclusive lock, so no stale
-        // value can be stored after it.
-        value = std::make_shared<const Value>(parse_stored_json(item.json, "memory"));
-        std::lock_guard cache_lock(cache_mutex_);
-        item.parsed = value;
-      }
+      bytes = it->second.json.size();
+      value = parsed(it->second);
     }
     out.emplace(*value);  // outside the lock: the shared_ptr keeps it alive
     return true;
+  }
+
+  bool do_get_many_values(const std::vector<std::string>& keys,
+                          std::vector<std::optional<Value>>& out, std::size_t& bytes) override {
+    std::vector<std::shared_ptr<const Value>> values;
+    values.reserve(keys.size());
+    bytes = 0;
+    {
+      const Clock::time_point now = Clock::now();
+      std::shared_lock lock(mutex_);
+      for (const std::string& key : keys) {
+        auto it = entries_.find(key);
+        if (it == entries_.end() || expired(it->second, now)) {
+          values.emplace_back();
+          continue;
+        }
+        bytes += it->second.json.size();
+        values.push_back(parsed(it->second));
+      }
+    }
+    out.clear();
+    out.reserve(values.size());
+    for (const auto& value : values) {
+      out.push_back(value ? std::optional<Value>(*value) : std::nullopt);
+    }
+    return true;
+  }
+
+  // The parsed value of a live item, parsed now if no reader did yet. Call
+  // with mutex_ held (shared is enough).
+  std::shared_ptr<const Value> parsed(const Item& item) {
+    std::shared_ptr<const Value> value;
+    {
+      std::lock_guard cache_lock(cache_mutex_);
+      value = item.parsed;
+    }
+    if (!value) {
+      // Readers racing here parse the same text; any of their results will
+      // do. A writer resets the cache under the exclusive lock, so no stale
+      // value can be stored after it.
+      value = std::make_shared<const Value>(parse_stored_json(item.json, "memory"));
+      std::lock_guard cache_lock(cache_mutex_);
+      item.parsed = value;
+    }
+    return value;
   }
 
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {

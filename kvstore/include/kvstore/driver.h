@@ -136,6 +136,10 @@ class Driver {
   // to the size of its stored JSON text, and return true. The value must be
   // exactly parse_stored_json() of the stored text.
   virtual bool do_get_value(const std::string& key, std::optional<Value>& out, std::size_t& bytes);
+  // The same for get_many(): `out` gets one value per key, in order, and
+  // `bytes` the size of their text.
+  virtual bool do_get_many_values(const std::vector<std::string>& keys,
+                                  std::vector<std::optional<Value>>& out, std::size_t& bytes);
 
   // --- Bulk calls (optional) ----------------------------------------------
   // The store hands these at most kMaxBulkEntries (bulk.h) distinct, valid
