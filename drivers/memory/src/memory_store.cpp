@@ -82,25 +82,6 @@ class MemoryStore final : public Driver {
     return true;
   }
 
-  // The parsed value of a live item, parsed now if no reader did yet. Call
-  // with mutex_ held (shared is enough).
-  std::shared_ptr<const Value> parsed(const Item& item) {
-    std::shared_ptr<const Value> value;
-    {
-      std::lock_guard cache_lock(cache_mutex_);
-      value = item.parsed;
-    }
-    if (!value) {
-      // Readers racing here parse the same text; any of their results will
-      // do. A writer resets the cache under the exclusive lock, so no stale
-      // value can be stored after it.
-      value = std::make_shared<const Value>(parse_stored_json(item.json, "memory"));
-      std::lock_guard cache_lock(cache_mutex_);
-      item.parsed = value;
-    }
-    return value;
-  }
-
   void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
     const Clock::time_point now = Clock::now();
     std::unique_lock lock(mutex_);
@@ -189,6 +170,25 @@ class MemoryStore final : public Driver {
     mutable std::shared_ptr<const Value> parsed;
   };
   using Entries = std::map<std::string, Item, std::less<>>;
+
+  // The parsed value of a live item, parsed now if no reader did yet. Call
+  // with mutex_ held (shared is enough).
+  std::shared_ptr<const Value> parsed(const Item& item) {
+    std::shared_ptr<const Value> value;
+    {
+      std::lock_guard cache_lock(cache_mutex_);
+      value = item.parsed;
+    }
+    if (!value) {
+      // Readers racing here parse the same text; any of their results will
+      // do. A writer resets the cache under the exclusive lock, so no stale
+      // value can be stored after it.
+      value = std::make_shared<const Value>(parse_stored_json(item.json, "memory"));
+      std::lock_guard cache_lock(cache_mutex_);
+      item.parsed = value;
+    }
+    return value;
+  }
 
   static bool expired(const Item& item, Clock::time_point now) {
     return item.expires_at && *item.expires_at <= now;
