@@ -153,7 +153,8 @@ TEST_CASE("Option parsing", "[bench]") {
   CHECK_THROWS(parse_options({"--modes", "binary"}));
 }
 
-TEST_CASE("--inflight takes a list of in-flight counts and is off by default", "[bench]") {
+TEST_CASE("The option --inflight takes a list of in-flight counts and is off by default",
+          "[bench]") {
   CHECK(parse_options({}).inflight.empty());
   CHECK(parse_options({"--quick"}).inflight.empty());
   Options o = parse_options({"--inflight", "1,8,64", "--threads", "1,8"});
