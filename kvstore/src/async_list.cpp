@@ -7,29 +7,20 @@
 #include <kvstore/driver.h>
 #include <kvstore/store.h>
 
+#include "list_cursor.h"
 #include "scheduler.h"
 
 namespace kvstore {
 
 namespace detail {
 
-namespace {
-bool convert(StoredEntry& stored, Entry& out, const std::string& driver) {
-  out.key = decode_key(stored.key);
-  out.value = parse_stored_json(stored.json, driver);
-  return true;
-}
-bool convert(StoredEntry& stored, JsonEntry& out, const std::string&) {
-  out.key = decode_key(stored.key);
-  out.json = std::move(stored.json);
-  return true;
-}
-}  // namespace
 
 template <class EntryType>
 class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryType>> {
  public:
   using Done = Callback<std::optional<EntryType>>;
+  // A keys-only cursor fetches its pages through do_list_keys().
+  static constexpr bool kKeysOnly = std::is_same_v<EntryType, KeyEntry>;
 
   AsyncListState(KvStore& store, std::optional<Error> invalid, KeyRange range,
                  std::optional<std::size_t> limit, CallOptions options)
@@ -87,7 +78,7 @@ class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryT
       lock.unlock();
       EntryType entry;
       try {
-        convert(stored, entry, driver_);
+        fill_entry(std::move(stored), entry, driver_);
       } catch (const Error& e) {
         return deliver(std::move(done), e.driver().empty() ? e.with_driver(driver_) : e);
       }
@@ -129,7 +120,7 @@ class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryT
     // Called without our lock held: the store may complete at once on
     // another thread.
     pending_fetch_ = [self = this->shared_from_this(), range = std::move(range), want]() mutable {
-      self->store_->async_list_page(std::move(range), want, self->options_,
+      self->store_->async_list_page(std::move(range), want, kKeysOnly, self->options_,
                                     [self, want](Result<std::vector<StoredEntry>> page) mutable {
                                       self->on_page(std::move(page), want);
                                     });
@@ -210,6 +201,7 @@ void BasicAsyncListCursor<EntryType>::next(Callback<std::optional<EntryType>> do
 
 template class BasicAsyncListCursor<Entry>;
 template class BasicAsyncListCursor<JsonEntry>;
+template class BasicAsyncListCursor<KeyEntry>;
 
 template <class EntryType>
 BasicAsyncListCursor<EntryType> KvStore::make_async_cursor(KvKey prefix, ListOptions list_options,
@@ -235,6 +227,12 @@ AsyncJsonListCursor KvStore::async_list_json(KvKey prefix, ListOptions list_opti
                                              CallOptions options) {
   return make_async_cursor<JsonEntry>(std::move(prefix), std::move(list_options),
                                       std::move(options));
+}
+
+AsyncKeyListCursor KvStore::async_list_keys(KvKey prefix, ListOptions list_options,
+                                            CallOptions options) {
+  return make_async_cursor<KeyEntry>(std::move(prefix), std::move(list_options),
+                                     std::move(options));
 }
 
 }  // namespace kvstore

@@ -18,8 +18,9 @@ namespace kvstore::detail {
 
 class ListCursor {
  public:
+  // keys_only: pages come from do_list_keys() (entries without values).
   ListCursor(KvStore& store, std::weak_ptr<const void> store_alive, KeyRange range,
-             std::optional<std::size_t> limit, std::size_t page_size);
+             std::optional<std::size_t> limit, std::size_t page_size, bool keys_only);
   // The next entry, or nullptr past the last one. The entry stays valid until
   // the next call; the caller may move from it. Errors name the driver.
   StoredEntry* next();
@@ -32,9 +33,17 @@ class ListCursor {
   KeyRange range_;
   std::optional<std::size_t> remaining_;
   std::size_t page_size_;
+  bool keys_only_;
   std::vector<StoredEntry> page_;
   std::size_t position_ = 0;
   bool backend_exhausted_ = false;
 };
+
+// A stored entry as the user sees it: key decoded, metadata parsed, value
+// parsed (Entry), kept as text (JsonEntry) or dropped (KeyEntry). Errors
+// name `driver`. Shared by ranges, async cursors and get_entry().
+void fill_entry(StoredEntry&& stored, Entry& out, const std::string& driver);
+void fill_entry(StoredEntry&& stored, JsonEntry& out, const std::string& driver);
+void fill_entry(StoredEntry&& stored, KeyEntry& out, const std::string& driver);
 
 }  // namespace kvstore::detail

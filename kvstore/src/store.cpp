@@ -35,9 +35,15 @@ std::size_t bytes_of(const std::vector<std::optional<std::string>>& texts) {
   for (const auto& text : texts) n += bytes_of(text);
   return n;
 }
+std::size_t bytes_of(const StoredEntry& entry) {
+  return entry.key.size() + entry.json.size() + (entry.metadata ? entry.metadata->size() : 0);
+}
+std::size_t bytes_of(const std::optional<StoredEntry>& entry) {
+  return entry ? bytes_of(*entry) : 0;
+}
 std::size_t bytes_of(const std::vector<StoredEntry>& page) {
   std::size_t n = 0;
-  for (const StoredEntry& entry : page) n += entry.key.size() + entry.json.size();
+  for (const StoredEntry& entry : page) n += bytes_of(entry);
   return n;
 }
 }  // namespace
@@ -66,6 +72,10 @@ std::string_view to_string(Operation operation) noexcept {
       return "set_many";
     case Operation::remove_many:
       return "remove_many";
+    case Operation::get_entry:
+      return "get_entry";
+    case Operation::list_keys_page:
+      return "list_keys_page";
   }
   return "unknown";
 }
@@ -89,11 +99,25 @@ std::vector<std::optional<std::string>> Driver::do_get_many(const std::vector<st
 }
 
 void Driver::do_set_many(const std::vector<StoredWrite>& writes) {
-  for (const StoredWrite& write : writes) do_set(write.key, write.json, write.ttl);
+  for (const StoredWrite& write : writes) do_set(write.key, write.json, write.options);
 }
 
 void Driver::do_remove_many(const std::vector<std::string>& keys) {
   for (const std::string& key : keys) do_remove(key);
+}
+
+std::optional<StoredEntry> Driver::do_get_entry(const std::string& key) {
+  // No encoded key lies strictly between `key` and key + "\x01" (encoded keys
+  // hold no NUL byte), so this range is exactly `key`.
+  std::vector<StoredEntry> page = do_list(KeyRange{key, key + '\x01'}, 1);
+  if (page.empty() || page.front().key != key) return std::nullopt;
+  return std::move(page.front());
+}
+
+std::vector<StoredEntry> Driver::do_list_keys(const KeyRange& range, std::size_t limit) {
+  std::vector<StoredEntry> page = do_list(range, limit);
+  for (StoredEntry& entry : page) std::string().swap(entry.json);
+  return page;
 }
 
 void Driver::do_ping() { (void)do_get(encode_key({"kvstore", "ping"})); }
@@ -211,7 +235,8 @@ void KvStore::check_key(const KvKey& key, bool allow_empty) const {
   }
 }
 
-KvStore::Ttl KvStore::checked_ttl(const SetOptions& options) const {
+StoredOptions KvStore::checked_options(const SetOptions& options) const {
+  StoredOptions stored;
   if (options.ttl && options.ttl->count() <= 0) {
     throw Error(ErrorCode::invalid_argument,
                 "ttl must be positive, got " + std::to_string(options.ttl->count()) + "ms",
@@ -223,7 +248,45 @@ KvStore::Ttl KvStore::checked_ttl(const SetOptions& options) const {
                     std::to_string(options.ttl->count()) + "ms",
                 driver_name_, false);
   }
-  return options.ttl;
+  stored.ttl = options.ttl;
+  if (options.expires_at) {
+    if (options.ttl) {
+      throw Error(ErrorCode::invalid_argument, "give ttl or expires_at, not both", driver_name_,
+                  false);
+    }
+    const Clock::time_point now = Clock::now();
+    // Compared before rounding: rounding a time long past could overflow.
+    if (*options.expires_at <= now) {
+      throw Error(ErrorCode::invalid_argument,
+                  "expires_at must lie in the future; it is " +
+                      std::to_string(
+                          std::chrono::ceil<std::chrono::milliseconds>(now - *options.expires_at)
+                              .count()) +
+                      "ms in the past",
+                  driver_name_, false);
+    }
+    const Clock::time_point at = std::chrono::floor<std::chrono::milliseconds>(*options.expires_at);
+    if (at <= now) {
+      throw Error(ErrorCode::invalid_argument,
+                  "expires_at must lie in the future; to the millisecond it is now", driver_name_,
+                  false);
+    }
+    if (at - now > kMaxTtl) {
+      throw Error(ErrorCode::invalid_argument,
+                  "expires_at must be at most " + std::to_string(kMaxTtl.count()) +
+                      "ms (100 years) ahead",
+                  driver_name_, false);
+    }
+    stored.expires_at = at;
+  }
+  if (options.metadata) {
+    try {
+      stored.metadata = to_json_text(*options.metadata, kMaxMetadataBytes);
+    } catch (const Error& e) {
+      throw Error(e.code(), "metadata: " + e.message(), driver_name_, false);
+    }
+  }
+  return stored;
 }
 
 std::string KvStore::checked_value_text(const Value& value) const {
@@ -261,9 +324,9 @@ std::optional<std::string> KvStore::get_json(const KvKey& key) {
 void KvStore::set(const KvKey& key, const Value& value, const SetOptions& options) {
   observed(Operation::set, [&] {
     check_key(key);
-    Ttl ttl = checked_ttl(options);
+    StoredOptions stored = checked_options(options);
     std::string text = checked_value_text(value);
-    driver_->do_set(encode_key(key), text, ttl);
+    driver_->do_set(encode_key(key), text, stored);
     return text.size();
   });
 }
@@ -271,13 +334,13 @@ void KvStore::set(const KvKey& key, const Value& value, const SetOptions& option
 void KvStore::set_json(const KvKey& key, std::string_view json, const SetOptions& options) {
   observed(Operation::set_json, [&] {
     check_key(key);
-    Ttl ttl = checked_ttl(options);
+    StoredOptions stored = checked_options(options);
     try {
       validate_json_text(json, capabilities_.max_value_bytes);
     } catch (const Error& e) {
       throw Error(e.code(), e.message(), driver_name_, false);
     }
-    driver_->do_set(encode_key(key), json, ttl);
+    driver_->do_set(encode_key(key), json, stored);
     return json.size();
   });
 }
@@ -293,13 +356,13 @@ bool KvStore::cas(const KvKey& key, const std::optional<Value>& expected,
                   const std::optional<Value>& desired, const SetOptions& options) {
   return observed(Operation::cas, [&] {
     check_key(key);
-    Ttl ttl = checked_ttl(options);
-    return swap_json_equal(key, expected, desired, ttl);
+    return swap_json_equal(key, expected, desired, checked_options(options));
   });
 }
 
 bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expected,
-                              const std::optional<Value>& desired, Ttl ttl) {
+                              const std::optional<Value>& desired,
+                              const StoredOptions& options) {
   std::optional<std::string> expected_text;
   if (expected) expected_text = checked_value_text(*expected);
   std::optional<std::string> desired_text;
@@ -308,7 +371,7 @@ bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expe
 
   // Fast path: values written through set() are stored in the same canonical
   // text that to_json_text() produces, so a byte comparison usually decides.
-  if (driver_->do_swap(encoded, as_view(expected_text), as_view(desired_text), ttl)) return true;
+  if (driver_->do_swap(encoded, as_view(expected_text), as_view(desired_text), options)) return true;
   if (!expected) return false;  // it had to be absent, and the swap saw it present
 
   // Slow path: the stored text may differ in bytes yet be JSON-equal (written
@@ -321,7 +384,7 @@ bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expe
         !json_equal(parse_stored_json(*current, driver_name_), *expected)) {
       return false;
     }
-    if (driver_->do_swap(encoded, std::string_view(*current), as_view(desired_text), ttl)) {
+    if (driver_->do_swap(encoded, std::string_view(*current), as_view(desired_text), options)) {
       return true;
     }
   }
@@ -380,7 +443,7 @@ std::vector<StoredWrite> KvStore::checked_bulk_writes(const std::vector<SetEntry
     StoredWrite write;
     try {
       check_key(entries[i].key);
-      write.ttl = checked_ttl(entries[i].options);
+      write.options = checked_options(entries[i].options);
       write.json = checked_value_text(entries[i].value);
     } catch (const Error& e) {
       throw bulk_item_error(e, "set_many", i, driver_name_);
@@ -476,8 +539,26 @@ void KvStore::ping() {
   observed(Operation::ping, [&] { driver_->do_ping(); });
 }
 
-std::vector<StoredEntry> KvStore::list_page(const KeyRange& range, std::size_t limit) {
+std::vector<StoredEntry> KvStore::list_page(const KeyRange& range, std::size_t limit,
+                                            bool keys_only) {
+  if (keys_only) {
+    return observed(Operation::list_keys_page, [&] { return driver_->do_list_keys(range, limit); });
+  }
   return observed(Operation::list_page, [&] { return driver_->do_list(range, limit); });
+}
+
+std::optional<Entry> KvStore::get_entry(const KvKey& key) {
+  std::string encoded;
+  std::optional<StoredEntry> stored = observed(Operation::get_entry, [&] {
+    check_key(key);
+    encoded = encode_key(key);
+    return driver_->do_get_entry(encoded);
+  });
+  if (!stored) return std::nullopt;
+  stored->key = std::move(encoded);  // a driver may leave it empty
+  Entry entry;
+  detail::fill_entry(std::move(*stored), entry, driver_name_);
+  return entry;
 }
 
 ListRange KvStore::list(const KvKey& prefix, const ListOptions& options) {
@@ -485,7 +566,7 @@ ListRange KvStore::list(const KvKey& prefix, const ListOptions& options) {
   if (options.start_after) check_key(*options.start_after);
   return ListRange(detail::ListCursorPtr(
       new detail::ListCursor(*this, alive_, list_range(prefix, options.start_after), options.limit,
-                             capabilities_.list_page_size)));
+                             capabilities_.list_page_size, /*keys_only=*/false)));
 }
 
 JsonListRange KvStore::list_json(const KvKey& prefix, const ListOptions& options) {
@@ -493,7 +574,15 @@ JsonListRange KvStore::list_json(const KvKey& prefix, const ListOptions& options
   if (options.start_after) check_key(*options.start_after);
   return JsonListRange(detail::ListCursorPtr(
       new detail::ListCursor(*this, alive_, list_range(prefix, options.start_after), options.limit,
-                             capabilities_.list_page_size)));
+                             capabilities_.list_page_size, /*keys_only=*/false)));
+}
+
+KeyListRange KvStore::list_keys(const KvKey& prefix, const ListOptions& options) {
+  check_key(prefix, /*allow_empty=*/true);
+  if (options.start_after) check_key(*options.start_after);
+  return KeyListRange(detail::ListCursorPtr(
+      new detail::ListCursor(*this, alive_, list_range(prefix, options.start_after), options.limit,
+                             capabilities_.list_page_size, /*keys_only=*/true)));
 }
 
 }  // namespace kvstore

@@ -6,6 +6,7 @@
 #include <kvstore/driver.h>
 #include <kvstore/store.h>
 
+#include "list_cursor.h"
 #include "pending_call.h"
 #include "worker_pool.h"
 
@@ -132,11 +133,11 @@ void Driver::do_async_get(std::string key, Callback<std::optional<std::string>> 
                  [this, key = std::move(key)] { return do_get(key); });
 }
 
-void Driver::do_async_set(std::string key, std::string json, Ttl ttl, Callback<void> done,
-                          AsyncContext context) {
-  run_on_workers(
-      std::move(done), std::move(context),
-      [this, key = std::move(key), json = std::move(json), ttl] { do_set(key, json, ttl); });
+void Driver::do_async_set(std::string key, std::string json, StoredOptions options,
+                          Callback<void> done, AsyncContext context) {
+  run_on_workers(std::move(done), std::move(context),
+                 [this, key = std::move(key), json = std::move(json),
+                  options = std::move(options)] { do_set(key, json, options); });
 }
 
 void Driver::do_async_remove(std::string key, Callback<void> done, AsyncContext context) {
@@ -145,15 +146,15 @@ void Driver::do_async_remove(std::string key, Callback<void> done, AsyncContext 
 }
 
 void Driver::do_async_swap(std::string key, std::optional<std::string> expected,
-                           std::optional<std::string> desired, Ttl ttl, Callback<bool> done,
-                           AsyncContext context) {
+                           std::optional<std::string> desired, StoredOptions options,
+                           Callback<bool> done, AsyncContext context) {
   run_on_workers(std::move(done), std::move(context),
                  [this, key = std::move(key), expected = std::move(expected),
-                  desired = std::move(desired), ttl] {
+                  desired = std::move(desired), options = std::move(options)] {
                    auto view = [](const std::optional<std::string>& s) {
                      return s ? std::optional<std::string_view>(*s) : std::nullopt;
                    };
-                   return do_swap(key, view(expected), view(desired), ttl);
+                   return do_swap(key, view(expected), view(desired), options);
                  });
 }
 
@@ -161,6 +162,18 @@ void Driver::do_async_list(KeyRange range, std::size_t limit,
                            Callback<std::vector<StoredEntry>> done, AsyncContext context) {
   run_on_workers(std::move(done), std::move(context),
                  [this, range = std::move(range), limit] { return do_list(range, limit); });
+}
+
+void Driver::do_async_get_entry(std::string key, Callback<std::optional<StoredEntry>> done,
+                                AsyncContext context) {
+  run_on_workers(std::move(done), std::move(context),
+                 [this, key = std::move(key)] { return do_get_entry(key); });
+}
+
+void Driver::do_async_list_keys(KeyRange range, std::size_t limit,
+                                Callback<std::vector<StoredEntry>> done, AsyncContext context) {
+  run_on_workers(std::move(done), std::move(context),
+                 [this, range = std::move(range), limit] { return do_list_keys(range, limit); });
 }
 
 void Driver::do_async_get_many(std::vector<std::string> keys,
@@ -258,9 +271,9 @@ void KvStore::async_set(KvKey key, Value value, SetOptions set_options, Callback
   start_async<void>(Operation::set, true, options, std::move(done),
                     [&](auto& pending, AsyncContext context) {
                       check_key(key);
-                      Ttl ttl = checked_ttl(set_options);
+                      StoredOptions stored = checked_options(set_options);
                       std::string text = checked_value_text(value);
-                      driver_->do_async_set(encode_key(key), std::move(text), ttl,
+                      driver_->do_async_set(encode_key(key), std::move(text), std::move(stored),
                                             detail::completing(pending), std::move(context));
                     });
 }
@@ -270,13 +283,13 @@ void KvStore::async_set_json(KvKey key, std::string json, SetOptions set_options
   start_async<void>(Operation::set_json, true, options, std::move(done),
                     [&](auto& pending, AsyncContext context) {
                       check_key(key);
-                      Ttl ttl = checked_ttl(set_options);
+                      StoredOptions stored = checked_options(set_options);
                       try {
                         validate_json_text(json, capabilities_.max_value_bytes);
                       } catch (const Error& e) {
                         throw Error(e.code(), e.message(), driver_name_, false);
                       }
-                      driver_->do_async_set(encode_key(key), std::move(json), ttl,
+                      driver_->do_async_set(encode_key(key), std::move(json), std::move(stored),
                                             detail::completing(pending), std::move(context));
                     });
 }
@@ -351,7 +364,7 @@ class CasMachine : public std::enable_shared_from_this<CasMachine> {
   CasMachine(Driver& driver, std::shared_ptr<Pending<bool>> pending, AsyncContext context,
              std::string key, std::string display_key, std::optional<Value> expected,
              std::optional<std::string> expected_text, std::optional<std::string> desired_text,
-             Driver::Ttl ttl)
+             StoredOptions options)
       : driver_(driver),
         pending_(std::move(pending)),
         context_(std::move(context)),
@@ -360,11 +373,11 @@ class CasMachine : public std::enable_shared_from_this<CasMachine> {
         expected_(std::move(expected)),
         expected_text_(std::move(expected_text)),
         desired_text_(std::move(desired_text)),
-        ttl_(ttl) {}
+        options_(std::move(options)) {}
 
   void start() {
     driver_.do_async_swap(
-        key_, expected_text_, desired_text_, ttl_,
+        key_, expected_text_, desired_text_, options_,
         [self = shared_from_this()](Result<bool> r) { self->after_fast_swap(r); }, context_);
   }
 
@@ -404,7 +417,7 @@ class CasMachine : public std::enable_shared_from_this<CasMachine> {
     }
     if (pending_->completed()) return;
     driver_.do_async_swap(
-        key_, text, desired_text_, ttl_,
+        key_, text, desired_text_, options_,
         [self = shared_from_this()](Result<bool> r) { self->after_swap(r); }, context_);
   }
 
@@ -422,7 +435,7 @@ class CasMachine : public std::enable_shared_from_this<CasMachine> {
   std::optional<Value> expected_;
   std::optional<std::string> expected_text_;
   std::optional<std::string> desired_text_;
-  Driver::Ttl ttl_;
+  StoredOptions options_;
   int rounds_ = 0;
 };
 
@@ -433,26 +446,58 @@ void KvStore::async_cas(KvKey key, std::optional<Value> expected, std::optional<
   start_async<bool>(
       Operation::cas, true, options, std::move(done), [&](auto& pending, AsyncContext context) {
         check_key(key);
-        Ttl ttl = checked_ttl(set_options);
+        StoredOptions stored = checked_options(set_options);
         std::optional<std::string> expected_text;
         if (expected) expected_text = checked_value_text(*expected);
         std::optional<std::string> desired_text;
         if (desired) desired_text = checked_value_text(*desired);
         auto machine = std::make_shared<detail::CasMachine>(
             *driver_, pending, std::move(context), encode_key(key), to_display_string(key),
-            std::move(expected), std::move(expected_text), std::move(desired_text), ttl);
+            std::move(expected), std::move(expected_text), std::move(desired_text),
+            std::move(stored));
         machine->start();
       });
 }
 
-void KvStore::async_list_page(KeyRange range, std::size_t limit, const CallOptions& options,
+void KvStore::async_list_page(KeyRange range, std::size_t limit, bool keys_only,
+                              const CallOptions& options,
                               Callback<std::vector<StoredEntry>> done) {
-  start_async<std::vector<StoredEntry>>(Operation::list_page, false, options, std::move(done),
-                                        [&](auto& pending, AsyncContext context) {
-                                          driver_->do_async_list(std::move(range), limit,
-                                                                 detail::completing(pending),
-                                                                 std::move(context));
-                                        });
+  const Operation operation = keys_only ? Operation::list_keys_page : Operation::list_page;
+  start_async<std::vector<StoredEntry>>(
+      operation, false, options, std::move(done), [&](auto& pending, AsyncContext context) {
+        if (keys_only) {
+          driver_->do_async_list_keys(std::move(range), limit, detail::completing(pending),
+                                      std::move(context));
+        } else {
+          driver_->do_async_list(std::move(range), limit, detail::completing(pending),
+                                 std::move(context));
+        }
+      });
+}
+
+void KvStore::async_get_entry(KvKey key, Callback<std::optional<Entry>> done,
+                              CallOptions options) {
+  start_async<std::optional<Entry>>(
+      Operation::get_entry, false, options, std::move(done),
+      [&](auto& pending, AsyncContext context) {
+        check_key(key);
+        std::string encoded = encode_key(key);
+        driver_->do_async_get_entry(
+            encoded,
+            [pending, encoded](Result<std::optional<StoredEntry>> stored) {
+              if (!stored) return pending->complete(stored.error());
+              if (!stored.value()) return pending->complete(std::optional<Entry>());
+              try {
+                stored.value()->key = encoded;  // a driver may leave it empty
+                Entry entry;
+                detail::fill_entry(std::move(*stored.value()), entry, pending->site().driver);
+                pending->complete(std::optional<Entry>(std::move(entry)));
+              } catch (const Error& e) {
+                pending->complete(e);
+              }
+            },
+            std::move(context));
+      });
 }
 
 }  // namespace kvstore

@@ -8,13 +8,16 @@ namespace mapdriver {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// A small driver keeps expiry on the wall clock: what it stores is what
+// get_entry() reports. (The memory driver decides on the monotonic clock.)
+using kvstore::Clock;
 
 // The data behind one URL path; stores opened on the same path share it, and
 // it lives as long as the process.
 struct Table {
   struct Item {
     std::string json;
+    std::optional<std::string> metadata;
     std::optional<Clock::time_point> expires_at;
   };
   std::mutex mutex;
@@ -47,9 +50,10 @@ class MapDriver final : public kvstore::Driver {
     return it->second.json;
   }
 
-  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
+  void do_set(const std::string& key, std::string_view json,
+              const kvstore::StoredOptions& options) override {
     std::lock_guard lock(table_->mutex);
-    put(key, json, ttl);
+    put(key, json, options);
   }
 
   void do_remove(const std::string& key) override {
@@ -58,13 +62,14 @@ class MapDriver final : public kvstore::Driver {
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl ttl) override {
+               std::optional<std::string_view> desired,
+               const kvstore::StoredOptions& options) override {
     std::lock_guard lock(table_->mutex);
     auto it = table_->items.find(key);
     const bool present = it != table_->items.end() && table_->live(it->second, Clock::now());
     if (expected ? !(present && it->second.json == *expected) : present) return false;
     if (desired) {
-      put(key, *desired, ttl);
+      put(key, *desired, options);
     } else if (it != table_->items.end()) {
       table_->items.erase(it);
     }
@@ -79,17 +84,24 @@ class MapDriver final : public kvstore::Driver {
     for (auto it = table_->items.lower_bound(range.begin);
          it != table_->items.end() && page.size() < limit && (!range.end || it->first < *range.end);
          ++it) {
-      if (table_->live(it->second, now)) page.push_back({it->first, it->second.json});
+      if (table_->live(it->second, now)) {
+        page.push_back({it->first, it->second.json, it->second.metadata, it->second.expires_at});
+      }
     }
     return page;
   }
 
  private:
-  void put(const std::string& key, std::string_view json, Ttl ttl) {
+  // get_entry() and list_keys() use the kit's defaults, built on do_list().
+  void put(const std::string& key, std::string_view json, const kvstore::StoredOptions& options) {
     Table::Item& item = table_->items[key];
     item.json.assign(json);
-    item.expires_at.reset();
-    if (ttl) item.expires_at = kvstore::saturating_add(Clock::now(), *ttl);
+    item.metadata = options.metadata;
+    item.expires_at = options.expires_at;
+    if (options.ttl) {
+      item.expires_at = kvstore::saturating_add(
+          std::chrono::floor<std::chrono::milliseconds>(Clock::now()), *options.ttl);
+    }
   }
 
   std::shared_ptr<Table> table_;

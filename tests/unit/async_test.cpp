@@ -78,7 +78,7 @@ class GatedDriver final : public kvstore::Driver {
     if (it == map_.end()) return std::nullopt;
     return it->second;
   }
-  void do_set(const std::string& key, std::string_view json, Ttl) override {
+  void do_set(const std::string& key, std::string_view json, const kvstore::StoredOptions&) override {
     gate_->pass();
     std::lock_guard lock(mutex_);
     map_[key] = std::string(json);
@@ -89,7 +89,7 @@ class GatedDriver final : public kvstore::Driver {
     map_.erase(key);
   }
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl) override {
+               std::optional<std::string_view> desired, const kvstore::StoredOptions&) override {
     gate_->pass();
     std::lock_guard lock(mutex_);
     auto it = map_.find(key);

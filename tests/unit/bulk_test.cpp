@@ -30,7 +30,7 @@ class BatchDriver final : public kvstore::Driver {
     auto it = map_.find(key);
     return it == map_.end() ? std::nullopt : std::optional<std::string>(it->second);
   }
-  void do_set(const std::string& key, std::string_view json, Ttl) override {
+  void do_set(const std::string& key, std::string_view json, const kvstore::StoredOptions&) override {
     std::lock_guard lock(mutex_);
     ++single_calls;
     map_[key] = std::string(json);
@@ -41,7 +41,7 @@ class BatchDriver final : public kvstore::Driver {
     map_.erase(key);
   }
   bool do_swap(const std::string&, std::optional<std::string_view>, std::optional<std::string_view>,
-               Ttl) override {
+               const kvstore::StoredOptions&) override {
     return false;
   }
   std::vector<kvstore::StoredEntry> do_list(const kvstore::KeyRange&, std::size_t) override {

@@ -17,7 +17,9 @@ namespace kvstore::memory {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// Expiry is decided on the monotonic clock; the wall-clock time is kept to
+// report it (Entry::expires_at).
+using SteadyClock = std::chrono::steady_clock;
 
 // Expired entries found per write and removed while the write holds the lock;
 // bounded so no single write pays for a large backlog.
@@ -29,7 +31,7 @@ class MemoryStore final : public Driver {
 
  public:
   std::optional<std::string> do_get(const std::string& key) override {
-    const Clock::time_point now = Clock::now();
+    const SteadyClock::time_point now = SteadyClock::now();
     std::shared_lock lock(mutex_);
     auto it = entries_.find(key);
     if (it == entries_.end() || expired(it->second, now)) return std::nullopt;
@@ -41,7 +43,7 @@ class MemoryStore final : public Driver {
                     std::size_t& bytes) override {
     std::shared_ptr<const Value> value;
     {
-      const Clock::time_point now = Clock::now();
+      const SteadyClock::time_point now = SteadyClock::now();
       std::shared_lock lock(mutex_);
       auto it = entries_.find(key);
       if (it == entries_.end() || expired(it->second, now)) {
@@ -62,7 +64,7 @@ class MemoryStore final : public Driver {
     values.reserve(keys.size());
     bytes = 0;
     {
-      const Clock::time_point now = Clock::now();
+      const SteadyClock::time_point now = SteadyClock::now();
       std::shared_lock lock(mutex_);
       for (const std::string& key : keys) {
         auto it = entries_.find(key);
@@ -82,11 +84,12 @@ class MemoryStore final : public Driver {
     return true;
   }
 
-  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
-    const Clock::time_point now = Clock::now();
+  void do_set(const std::string& key, std::string_view json,
+              const StoredOptions& options) override {
+    const SteadyClock::time_point now = SteadyClock::now();
     std::unique_lock lock(mutex_);
     sweep(now);
-    put(key, json, ttl, now);
+    put(key, json, options, now);
   }
 
   void do_remove(const std::string& key) override {
@@ -99,7 +102,7 @@ class MemoryStore final : public Driver {
   // the single calls, without N lock round trips. Each is atomic as a result.
   std::vector<std::optional<std::string>> do_get_many(
       const std::vector<std::string>& keys) override {
-    const Clock::time_point now = Clock::now();
+    const SteadyClock::time_point now = SteadyClock::now();
     std::vector<std::optional<std::string>> texts;
     texts.reserve(keys.size());
     std::shared_lock lock(mutex_);
@@ -115,12 +118,12 @@ class MemoryStore final : public Driver {
   }
 
   void do_set_many(const std::vector<StoredWrite>& writes) override {
-    const Clock::time_point now = Clock::now();
+    const SteadyClock::time_point now = SteadyClock::now();
     std::unique_lock lock(mutex_);
     // As many expired entries as N single writes would free, so bulk writers
     // with TTLs do not outpace the sweep.
     sweep(now, kSweepPerWrite * writes.size());
-    for (const StoredWrite& write : writes) put(write.key, write.json, write.ttl, now);
+    for (const StoredWrite& write : writes) put(write.key, write.json, write.options, now);
   }
 
   void do_remove_many(const std::vector<std::string>& keys) override {
@@ -132,15 +135,15 @@ class MemoryStore final : public Driver {
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl ttl) override {
-    const Clock::time_point now = Clock::now();
+               std::optional<std::string_view> desired, const StoredOptions& options) override {
+    const SteadyClock::time_point now = SteadyClock::now();
     std::unique_lock lock(mutex_);
     sweep(now);
     auto it = entries_.find(key);
     bool present = it != entries_.end() && !expired(it->second, now);
     if (expected ? !(present && it->second.json == *expected) : present) return false;
     if (desired) {
-      put(key, *desired, ttl, now);
+      put(key, *desired, options, now);
     } else if (it != entries_.end()) {
       erase(it);
     }
@@ -148,13 +151,33 @@ class MemoryStore final : public Driver {
   }
 
   std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
-    const Clock::time_point now = Clock::now();
+    const SteadyClock::time_point now = SteadyClock::now();
     std::vector<StoredEntry> page;
     std::shared_lock lock(mutex_);
     for (auto it = entries_.lower_bound(range.begin);
          it != entries_.end() && page.size() < limit && (!range.end || it->first < *range.end);
          ++it) {
-      if (!expired(it->second, now)) page.push_back({it->first, it->second.json});
+      if (!expired(it->second, now)) page.push_back(stored(*it, /*with_value=*/true));
+    }
+    return page;
+  }
+
+  std::optional<StoredEntry> do_get_entry(const std::string& key) override {
+    const SteadyClock::time_point now = SteadyClock::now();
+    std::shared_lock lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || expired(it->second, now)) return std::nullopt;
+    return stored(*it, /*with_value=*/true);
+  }
+
+  std::vector<StoredEntry> do_list_keys(const KeyRange& range, std::size_t limit) override {
+    const SteadyClock::time_point now = SteadyClock::now();
+    std::vector<StoredEntry> page;
+    std::shared_lock lock(mutex_);
+    for (auto it = entries_.lower_bound(range.begin);
+         it != entries_.end() && page.size() < limit && (!range.end || it->first < *range.end);
+         ++it) {
+      if (!expired(it->second, now)) page.push_back(stored(*it, /*with_value=*/false));
     }
     return page;
   }
@@ -162,7 +185,9 @@ class MemoryStore final : public Driver {
  private:
   struct Item {
     std::string json;
-    std::optional<Clock::time_point> expires_at;
+    std::optional<std::string> metadata;
+    std::optional<SteadyClock::time_point> expires_at;  // decides expiry
+    std::optional<Clock::time_point> reported_expiry;   // what the entry says
     // json parsed, filled by the first get() after a write; memory for
     // speed: a read entry holds both forms.
     // Guarded by cache_mutex_ among readers (under the shared lock); a
@@ -190,20 +215,37 @@ class MemoryStore final : public Driver {
     return value;
   }
 
-  static bool expired(const Item& item, Clock::time_point now) {
+  template <class Pair>
+  static StoredEntry stored(const Pair& entry, bool with_value) {
+    return StoredEntry{entry.first, with_value ? entry.second.json : std::string(),
+                       entry.second.metadata, entry.second.reported_expiry};
+  }
+
+  static bool expired(const Item& item, SteadyClock::time_point now) {
     return item.expires_at && *item.expires_at <= now;
   }
 
-  void put(const std::string& key, std::string_view json, Ttl ttl, Clock::time_point now) {
+  void put(const std::string& key, std::string_view json, const StoredOptions& options,
+           SteadyClock::time_point now) {
     auto [it, inserted] = entries_.try_emplace(key);
-    if (!inserted && it->second.expires_at) expiry_.erase({*it->second.expires_at, key});
-    it->second.json.assign(json);
-    it->second.parsed.reset();
-    it->second.expires_at.reset();
-    if (ttl) {
-      it->second.expires_at = saturating_add(now, *ttl);
-      expiry_.emplace(*it->second.expires_at, key);
+    Item& item = it->second;
+    if (!inserted && item.expires_at) expiry_.erase({*item.expires_at, key});
+    item.json.assign(json);
+    item.metadata = options.metadata;
+    item.parsed.reset();
+    item.expires_at.reset();
+    item.reported_expiry.reset();
+    if (options.ttl) {
+      item.expires_at = saturating_add(now, *options.ttl);
+      item.reported_expiry =
+          std::chrono::floor<std::chrono::milliseconds>(Clock::now()) + *options.ttl;
+    } else if (options.expires_at) {
+      // A time that has passed by now expires the entry at once.
+      const auto left = *options.expires_at - Clock::now();
+      item.expires_at = left.count() > 0 ? saturating_add(now, left) : now;
+      item.reported_expiry = options.expires_at;
     }
+    if (item.expires_at) expiry_.emplace(*item.expires_at, key);
   }
 
   void erase(Entries::iterator it) {
@@ -213,7 +255,7 @@ class MemoryStore final : public Driver {
 
   // Frees a few of the entries that expired longest ago: the expiry index is
   // ordered by time, so this never scans live entries.
-  void sweep(Clock::time_point now, std::size_t most = kSweepPerWrite) {
+  void sweep(SteadyClock::time_point now, std::size_t most = kSweepPerWrite) {
     for (std::size_t i = 0; i < most && !expiry_.empty(); ++i) {
       auto oldest = expiry_.begin();
       if (oldest->first > now) break;
@@ -225,7 +267,7 @@ class MemoryStore final : public Driver {
   std::shared_mutex mutex_;
   std::mutex cache_mutex_;  // the parsed caches, which readers fill
   Entries entries_;
-  std::set<std::pair<Clock::time_point, std::string>> expiry_;
+  std::set<std::pair<SteadyClock::time_point, std::string>> expiry_;
 };
 
 }  // namespace

@@ -131,7 +131,8 @@ class MysqlStore final : public Driver {
     });
   }
 
-  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
+  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     run(Idempotence::idempotent_write, [&](Connection& c) {
       check_packet(json, 1);
       sql::PreparedStatement& s = stmt(c, ttl ? kSetTtl : kSet);
@@ -208,8 +209,8 @@ class MysqlStore final : public Driver {
             const StoredWrite& w = writes[order[next + j]];
             s.setString(p++, w.key);
             s.setString(p++, bytes(w.json));
-            if (w.ttl) {
-              s.setInt64(p++, ttl_ms(*w.ttl));
+            if (w.options.ttl) {
+              s.setInt64(p++, ttl_ms(*w.options.ttl));
             } else {
               s.setNull(p++, sql::DataType::BIGINT);
             }
@@ -247,7 +248,8 @@ class MysqlStore final : public Driver {
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl ttl) override {
+               std::optional<std::string_view> desired, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     if (!expected && !desired) {
       // "Remove if absent": nothing to write; one read decides.
       return run(Idempotence::idempotent, [&](Connection& c) {
@@ -413,7 +415,7 @@ class MysqlStore final : public Driver {
   // change at all, so 0 is ambiguous; a read then decides, and repeats the
   // UPDATE if the row matches but still needs its new expiry.
   bool replace(Connection& c, const std::string& key, std::string_view expected,
-               std::string_view desired, Ttl ttl) {
+               std::string_view desired, std::optional<std::chrono::milliseconds> ttl) {
     for (int attempt = 0;; ++attempt) {
       sql::PreparedStatement& u = stmt(c, ttl ? kReplaceTtl : kReplace);
       unsigned i = 1;

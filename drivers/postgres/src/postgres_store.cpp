@@ -239,7 +239,8 @@ class PostgresStore final : public Driver {
     });
   }
 
-  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
+  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     const std::string value(json);
     const std::string t = ttl ? std::to_string(ttl->count()) : std::string();
     call(
@@ -300,7 +301,7 @@ class PostgresStore final : public Driver {
              writes.size(), [&](std::size_t i) -> const std::string& { return writes[i].key; })) {
       keys.add(writes[i].key);
       values.add(writes[i].json);
-      ttls.add(writes[i].ttl ? std::optional<std::int64_t>(writes[i].ttl->count()) : std::nullopt);
+      ttls.add(writes[i].options.ttl ? std::optional<std::int64_t>(writes[i].options.ttl->count()) : std::nullopt);
     }
     call(
         Idempotence::idempotent_write, true,
@@ -330,7 +331,8 @@ class PostgresStore final : public Driver {
   // the newest row version after waiting for a concurrent writer, and
   // INSERT ... ON CONFLICT either inserts or locks the existing row.
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl ttl) override {
+               std::optional<std::string_view> desired, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     const std::string want = desired ? std::string(*desired) : std::string();
     const std::string have = expected ? std::string(*expected) : std::string();
     const std::string t = ttl ? std::to_string(ttl->count()) : std::string();

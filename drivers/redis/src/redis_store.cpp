@@ -262,7 +262,8 @@ class RedisStore final : public Driver {
     });
   }
 
-  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
+  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     write(key, 'n', {}, json, ttl, Idempotence::idempotent_write);
   }
 
@@ -314,7 +315,7 @@ class RedisStore final : public Driver {
         [&](std::size_t i) { return write_request_size(writes[i].key, writes[i].json.size()); },
         [&](std::size_t i, Command& cmd) {
           const StoredWrite& w = writes[i];
-          ttl_text = w.ttl ? std::to_string(w.ttl->count()) : std::string{};
+          ttl_text = w.options.ttl ? std::to_string(w.options.ttl->count()) : std::string{};
           write_command(cmd, w.key, 'n', {}, w.json, ttl_text);
         });
   }
@@ -328,7 +329,8 @@ class RedisStore final : public Driver {
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl ttl) override {
+               std::optional<std::string_view> desired, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     // A swap whose reply was lost may have happened: the kit never repeats
     // it unless the request certainly never left, and says outcome_unknown.
     return write(key, expected ? 'e' : 'a', expected.value_or(std::string_view{}), desired, ttl,
@@ -402,7 +404,7 @@ class RedisStore final : public Driver {
   }
 
   bool write(const std::string& key, char expect, std::string_view expected,
-             std::optional<std::string_view> desired, Ttl ttl, Idempotence idempotence) {
+             std::optional<std::string_view> desired, std::optional<std::chrono::milliseconds> ttl, Idempotence idempotence) {
     const std::string ttl_text = ttl ? std::to_string(ttl->count()) : std::string{};
     ensure_scripts();
     return run(idempotence, [&](Connection& connection) {

@@ -154,7 +154,8 @@ class SqliteStore final : public Driver {
                 });
   }
 
-  void do_set(const std::string& key, std::string_view json, Ttl ttl) override {
+  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     call(Idempotence::idempotent, "writing", [&](Connection& c) {
       WriteLock lock(writer_.get());
       const std::int64_t now = now_ms();
@@ -179,7 +180,8 @@ class SqliteStore final : public Driver {
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-               std::optional<std::string_view> desired, Ttl ttl) override {
+               std::optional<std::string_view> desired, const StoredOptions& options) override {
+    const auto& ttl = options.ttl;
     return call(Idempotence::not_idempotent, "swapping in", [&](Connection& c) -> bool {
       if (!expected && !desired) {
         // "Remove if absent" changes nothing: it succeeds exactly when no live
@@ -303,7 +305,7 @@ class SqliteStore final : public Driver {
         Reset reset(s);
         bind_key(s, 1, write.key);
         s.bindNoCopy(2, write.json);  // lives as long as the call
-        bind_expiry(s, 3, write.ttl, now);
+        bind_expiry(s, 3, write.options.ttl, now);
         s.exec();
       }
       transaction.commit();

@@ -62,8 +62,11 @@ class BasicAsyncListCursor {
 // Entries with parsed values (async_list) and with JSON text (async_list_json).
 using AsyncListCursor = BasicAsyncListCursor<Entry>;
 using AsyncJsonListCursor = BasicAsyncListCursor<JsonEntry>;
+// Keys with metadata and expiry, no values (async_list_keys).
+using AsyncKeyListCursor = BasicAsyncListCursor<KeyEntry>;
 
 extern template class BasicAsyncListCursor<Entry>;
 extern template class BasicAsyncListCursor<JsonEntry>;
+extern template class BasicAsyncListCursor<KeyEntry>;
 
 }  // namespace kvstore

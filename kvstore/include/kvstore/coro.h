@@ -131,6 +131,14 @@ inline auto co_cas(KvStore& store, KvKey key, std::optional<Value> expected,
   });
 }
 
+// -> std::optional<Entry>: value, metadata and expiry.
+inline auto co_get_entry(KvStore& store, KvKey key, CallOptions options = {}) {
+  return detail::make_awaiter<std::optional<Entry>>(
+      [&store, key = std::move(key), options = std::move(options)](auto done) mutable {
+        store.async_get_entry(std::move(key), std::move(done), std::move(options));
+      });
+}
+
 // -> std::vector<std::optional<Value>>, in the order of `keys`.
 inline auto co_get_many(KvStore& store, std::vector<KvKey> keys, CallOptions options = {}) {
   return detail::make_awaiter<std::vector<std::optional<Value>>>(

@@ -47,17 +47,39 @@
 
 namespace kvstore {
 
-// One entry of a listing page: the encoded key and the stored JSON text.
+// What a write stores besides its JSON text: SetOptions as a driver sees
+// them, checked. At most one of ttl and expires_at is set; neither means the
+// entry never expires.
+struct StoredOptions {
+  // In (0, kMaxTtl], counted from the write on the backend's own clock.
+  std::optional<std::chrono::milliseconds> ttl;
+  // Absolute, in whole milliseconds; it was in the future and at most kMaxTtl
+  // ahead when the call was made (it may have passed by the time the driver
+  // runs: the entry is then expired at once).
+  std::optional<Clock::time_point> expires_at = std::nullopt;
+  // Valid JSON text of at most kMaxMetadataBytes, or none. "null" is
+  // metadata; std::nullopt is its absence, and the two must stay apart.
+  std::optional<std::string> metadata = std::nullopt;
+
+  bool expires() const noexcept { return ttl.has_value() || expires_at.has_value(); }
+};
+
+// One stored entry as a driver reads it: the encoded key, the JSON text, the
+// metadata text as written, and when it expires as an absolute time on the
+// backend's clock (a TTL write reports the time it computed from that
+// clock). In a keys-only listing (do_list_keys) `json` is left empty.
 struct StoredEntry {
   std::string key;
   std::string json;
+  std::optional<std::string> metadata = std::nullopt;
+  std::optional<Clock::time_point> expires_at = std::nullopt;
 };
 
-// One write of a bulk set: the encoded key, valid JSON text and its TTL.
+// One write of a bulk set: the encoded key, valid JSON text and its options.
 struct StoredWrite {
   std::string key;
   std::string json;
-  std::optional<std::chrono::milliseconds> ttl;
+  StoredOptions options = {};
 };
 
 namespace detail {
@@ -91,8 +113,6 @@ class AsyncContext {
 
 class Driver {
  public:
-  using Ttl = std::optional<std::chrono::milliseconds>;
-
   virtual ~Driver();
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
@@ -101,8 +121,9 @@ class Driver {
   const std::string& name() const noexcept { return name_; }
   const Capabilities& capabilities() const noexcept { return capabilities_; }
 
-  // The contract. Keys are encoded (key_encoding.h) and valid; TTLs are in
-  // (0, kMaxTtl]; JSON text is valid and never holds a NUL byte. Every member
+  // The contract. Keys are encoded (key_encoding.h) and valid; write options
+  // are checked (StoredOptions); JSON text is valid and never holds a NUL
+  // byte. Every member
   // may be called from many threads at once. An entry whose TTL has passed
   // must behave as absent at once in all of them, even while it is still
   // physically present. Failures throw kvstore::Error (the store adds the
@@ -110,20 +131,30 @@ class Driver {
 
   // The stored JSON text, or std::nullopt if absent or expired.
   virtual std::optional<std::string> do_get(const std::string& key) = 0;
-  // Stores `json`, replacing any previous value and TTL (ttl: none = permanent).
-  virtual void do_set(const std::string& key, std::string_view json, Ttl ttl) = 0;
+  // Stores `json` with `options`, replacing any previous value, expiry and
+  // metadata.
+  virtual void do_set(const std::string& key, std::string_view json,
+                      const StoredOptions& options) = 0;
   virtual void do_remove(const std::string& key) = 0;
   // Atomically, comparing stored JSON *text* byte for byte: if (expected is
   // nullopt and the key is absent or expired) or (expected equals the live
-  // stored text), store `desired` with `ttl` (or remove the key if desired
-  // is nullopt) and return true; otherwise change nothing and return false.
-  // The store builds JSON-equality cas() on top of this.
+  // stored text), store `desired` with `options` (or remove the key if
+  // desired is nullopt) and return true; otherwise change nothing and return
+  // false. The store builds JSON-equality cas() on top of this.
   virtual bool do_swap(const std::string& key, std::optional<std::string_view> expected,
-                       std::optional<std::string_view> desired, Ttl ttl) = 0;
+                       std::optional<std::string_view> desired, const StoredOptions& options) = 0;
   // Up to `limit` (>= 1) live entries with keys in `range`, ascending by
-  // encoded key (plain byte order). Fewer than `limit` entries means there
-  // are no more live entries in the range.
+  // encoded key (plain byte order), each with its metadata and expiry.
+  // Fewer than `limit` entries means there are no more live entries in the
+  // range.
   virtual std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) = 0;
+  // The live entry at `key` with its metadata and expiry (its `key` member
+  // may be left empty), or std::nullopt. The default lists the one-key range.
+  virtual std::optional<StoredEntry> do_get_entry(const std::string& key);
+  // do_list() without the values: `json` left empty. A driver overrides it
+  // so that a keys-only listing never reads values; the default calls
+  // do_list() and drops them.
+  virtual std::vector<StoredEntry> do_list_keys(const KeyRange& range, std::size_t limit);
   // Checks that the backend answers (connecting if need be); throws Error
   // if it does not. The default reads one key.
   virtual void do_ping();
@@ -164,14 +195,18 @@ class Driver {
   // and sets Capabilities::native_async.
   virtual void do_async_get(std::string key, Callback<std::optional<std::string>> done,
                             AsyncContext context);
-  virtual void do_async_set(std::string key, std::string json, Ttl ttl, Callback<void> done,
-                            AsyncContext context);
+  virtual void do_async_set(std::string key, std::string json, StoredOptions options,
+                            Callback<void> done, AsyncContext context);
   virtual void do_async_remove(std::string key, Callback<void> done, AsyncContext context);
   virtual void do_async_swap(std::string key, std::optional<std::string> expected,
-                             std::optional<std::string> desired, Ttl ttl, Callback<bool> done,
-                             AsyncContext context);
+                             std::optional<std::string> desired, StoredOptions options,
+                             Callback<bool> done, AsyncContext context);
   virtual void do_async_list(KeyRange range, std::size_t limit,
                              Callback<std::vector<StoredEntry>> done, AsyncContext context);
+  virtual void do_async_get_entry(std::string key, Callback<std::optional<StoredEntry>> done,
+                                  AsyncContext context);
+  virtual void do_async_list_keys(KeyRange range, std::size_t limit,
+                                  Callback<std::vector<StoredEntry>> done, AsyncContext context);
   virtual void do_async_get_many(std::vector<std::string> keys,
                                  Callback<std::vector<std::optional<std::string>>> done,
                                  AsyncContext context);

@@ -1,4 +1,5 @@
-// ListRange: the lazy, single-pass result of KvStore::list().
+// ListRange: the lazy, single-pass result of KvStore::list() (and of
+// list_json() and list_keys(), which yield JsonEntry and KeyEntry).
 //
 //   for (const kvstore::Entry& e : store->list({"_fedify", "publicKey"})) { ... }
 //
@@ -27,20 +28,32 @@
 #include <vector>
 
 #include <kvstore/key.h>
+#include <kvstore/options.h>
 #include <kvstore/value.h>
 
 namespace kvstore {
 
-// One listed entry, value parsed.
+// One entry: what list() yields and get_entry() returns.
 struct Entry {
   KvKey key;
   Value value;
+  std::optional<Value> metadata = std::nullopt;                 // none was written
+  std::optional<Clock::time_point> expires_at = std::nullopt;  // never expires
 };
 
 // One listed entry, value left as the stored JSON text (see KvStore::list_json).
 struct JsonEntry {
   KvKey key;
   std::string json;
+  std::optional<Value> metadata = std::nullopt;
+  std::optional<Clock::time_point> expires_at = std::nullopt;
+};
+
+// One entry of a keys-only listing (KvStore::list_keys): no value.
+struct KeyEntry {
+  KvKey key;
+  std::optional<Value> metadata = std::nullopt;
+  std::optional<Clock::time_point> expires_at = std::nullopt;
 };
 
 namespace detail {
@@ -55,6 +68,7 @@ using ListCursorPtr = std::unique_ptr<ListCursor, ListCursorDeleter>;
 // Moves the next entry into `out`; false past the last one. Throws Error.
 bool next_entry(ListCursor& cursor, Entry& out);
 bool next_entry(ListCursor& cursor, JsonEntry& out);
+bool next_entry(ListCursor& cursor, KeyEntry& out);
 
 }  // namespace detail
 
@@ -94,7 +108,7 @@ class BasicListRange {
     State* state_ = nullptr;
   };
 
-  // Made by KvStore::list() and list_json().
+  // Made by KvStore::list(), list_json() and list_keys().
   explicit BasicListRange(detail::ListCursorPtr cursor)
       : state_(std::make_unique<State>(State{std::move(cursor), {}, false, false})) {}
   BasicListRange(BasicListRange&&) noexcept = default;
@@ -123,5 +137,6 @@ class BasicListRange {
 
 using ListRange = BasicListRange<Entry>;
 using JsonListRange = BasicListRange<JsonEntry>;
+using KeyListRange = BasicListRange<KeyEntry>;
 
 }  // namespace kvstore

@@ -33,6 +33,8 @@ enum class Operation {
   get_many,     // get_many()
   set_many,     // set_many()
   remove_many,  // remove_many()
+  get_entry,    // get_entry()
+  list_keys_page,  // one page fetched by a list_keys() range
 };
 
 // "get", "get_json", ...

@@ -11,7 +11,7 @@
 // fail fast.
 //
 // Every call validates its input once, here, before any I/O: keys (key.h),
-// values (value.h) and TTLs (options.h). Invalid input throws
+// values (value.h), expiry and metadata (options.h). Invalid input throws
 // Error(invalid_argument) or Error(limit_exceeded) and changes nothing.
 // Backend failures throw Error naming the driver (error.h); the store stays
 // usable and a lost connection is re-established by the next call.
@@ -60,6 +60,7 @@ namespace kvstore {
 class Driver;
 struct KeyRange;
 struct StoredEntry;
+struct StoredOptions;
 struct StoredWrite;
 namespace detail {
 class Scheduler;
@@ -97,7 +98,8 @@ class KvStore final {
   template <class T>
   std::optional<T> get_as(const KvKey& key);
 
-  // Stores `value` at `key`, replacing any previous value and TTL.
+  // Stores `value` at `key`, replacing any previous value, expiry and
+  // metadata with those of `options`.
   void set(const KvKey& key, const Value& value, const SetOptions& options = {});
 
   // Removes `key`. Removing an absent key is not an error.
@@ -106,20 +108,32 @@ class KvStore final {
   // Compare-and-swap. Atomically: if the current value equals `expected`
   // (JSON equality, value.h; std::nullopt means "absent or expired"), replace
   // it with `desired` (std::nullopt means "remove") and return true;
-  // otherwise change nothing and return false. options.ttl applies to the new
-  // value only when the swap happens.
+  // otherwise change nothing and return false. `options` (expiry, metadata)
+  // apply to the new value only when the swap happens; metadata plays no
+  // part in the comparison.
   bool cas(const KvKey& key, const std::optional<Value>& expected,
            const std::optional<Value>& desired, const SetOptions& options = {});
 
   // The live entries whose keys equal `prefix` or extend it by whole
   // components, in ascending key order, fetched lazily (list_range.h).
   // An empty prefix lists everything.
+  // Each Entry carries its metadata and expiry.
   ListRange list(const KvKey& prefix = {}, const ListOptions& options = {});
 
+  // The entry at `key` with its metadata and expiry (the absolute time on
+  // the store's clock, to the millisecond), or std::nullopt if it is absent
+  // or expired.
+  std::optional<Entry> get_entry(const KvKey& key);
+
+  // list() without values: the keys, metadata and expiry of the same
+  // entries, with the same ordering, prefix, start_after and limit rules.
+  // It never reads values, so it costs per key, not per byte of value.
+  KeyListRange list_keys(const KvKey& prefix = {}, const ListOptions& options = {});
   // --- Zero-parse path -----------------------------------------------------
   // The same operations on JSON text, for callers that hold or want the text
   // itself (a cached document served as-is, or parsed by another parser).
-  // No nlohmann::json value is built.
+  // No nlohmann::json value is built for the value (metadata, when an entry
+  // has some, is parsed).
 
   // The stored JSON text at `key`, exactly as it was written (set_json keeps
   // the caller's text byte for byte; set() stores compact text with sorted
@@ -186,13 +200,16 @@ class KvStore final {
                       CallOptions options = {});
   void async_set_many(std::vector<SetEntry> entries, Callback<void> done, CallOptions options = {});
   void async_remove_many(std::vector<KvKey> keys, Callback<void> done, CallOptions options = {});
+
+  void async_get_entry(KvKey key, Callback<std::optional<Entry>> done, CallOptions options = {});
   // list() and list_json() as cursors (async_list_cursor.h). An invalid
   // prefix or start_after completes the cursor's first next() with the Error.
   AsyncListCursor async_list(KvKey prefix = {}, ListOptions list_options = {},
                              CallOptions options = {});
   AsyncJsonListCursor async_list_json(KvKey prefix = {}, ListOptions list_options = {},
                                       CallOptions options = {});
-
+  AsyncKeyListCursor async_list_keys(KvKey prefix = {}, ListOptions list_options = {},
+                                     CallOptions options = {});
   // --- Operations ----------------------------------------------------------
 
   // Checks that the backend answers, connecting if need be; throws Error
@@ -216,14 +233,13 @@ class KvStore final {
   template <class EntryType>
   friend class detail::AsyncListState;
 
-  using Ttl = std::optional<std::chrono::milliseconds>;
-
-  Ttl checked_ttl(const SetOptions& options) const;
+  StoredOptions checked_options(const SetOptions& options) const;
   void check_key(const KvKey& key, bool allow_empty = false) const;
   std::string checked_value_text(const Value& value) const;
   bool swap_json_equal(const KvKey& key, const std::optional<Value>& expected,
-                       const std::optional<Value>& desired, Ttl ttl);
-  std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit);
+                       const std::optional<Value>& desired, const StoredOptions& options);
+  // One page of a listing; keys_only: through do_list_keys().
+  std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit, bool keys_only);
   // Bulk calls: checked, encoded and with repeated keys folded (store.cpp).
   struct BulkKeys {
     std::vector<std::string> unique;  // encoded, in order of first appearance
@@ -242,8 +258,8 @@ class KvStore final {
                    Start&& start);
   template <class T>
   void fail_async(Callback<T>& done, Error error);
-  void async_list_page(KeyRange range, std::size_t limit, const CallOptions& options,
-                       Callback<std::vector<StoredEntry>> done);
+  void async_list_page(KeyRange range, std::size_t limit, bool keys_only,
+                       const CallOptions& options, Callback<std::vector<StoredEntry>> done);
   template <class EntryType>
   BasicAsyncListCursor<EntryType> make_async_cursor(KvKey prefix, ListOptions list_options,
                                                     CallOptions options);

@@ -226,6 +226,7 @@ class basic_store {
   using executor_type = Executor;
   using list_cursor_type = basic_list_cursor<Executor>;
   using json_list_cursor_type = basic_list_cursor<Executor, JsonEntry>;
+  using key_list_cursor_type = basic_list_cursor<Executor, KeyEntry>;
 
   // Throws Error(invalid_argument) when `kv` is null.
   basic_store(std::shared_ptr<KvStore> kv, Executor ex, CallOptions options = {})
@@ -353,6 +354,16 @@ class basic_store {
         });
   }
 
+  // -> std::optional<Entry>: value, metadata and expiry (KvStore::get_entry()).
+  template <class CompletionToken>
+  auto async_get_entry(KvKey key, CompletionToken&& token) {
+    return initiate<std::optional<Entry>>(
+        std::forward<CompletionToken>(token),
+        [key = std::move(key)](KvStore& kv, auto done, CallOptions call) mutable {
+          kv.async_get_entry(std::move(key), std::move(done), std::move(call));
+        });
+  }
+
   // The entries under `prefix` (KvStore::async_list()), pulled with
   // list_cursor::async_next().
   list_cursor_type list(KvKey prefix = {}, ListOptions options = {}) const {
@@ -361,6 +372,10 @@ class basic_store {
   // The same with each value as its stored JSON text (KvStore::async_list_json()).
   json_list_cursor_type list_json(KvKey prefix = {}, ListOptions options = {}) const {
     return json_list_cursor_type(kv_, ex_, std::move(prefix), std::move(options), options_);
+  }
+  // Keys with metadata and expiry, no values (KvStore::async_list_keys()).
+  key_list_cursor_type list_keys(KvKey prefix = {}, ListOptions options = {}) const {
+    return key_list_cursor_type(kv_, ex_, std::move(prefix), std::move(options), options_);
   }
 
  private:
@@ -405,6 +420,8 @@ class basic_list_cursor {
     call.stop = stop_->join(call.stop);
     if constexpr (std::is_same_v<EntryType, JsonEntry>) {
       cursor_.emplace(kv_->async_list_json(std::move(prefix), std::move(options), std::move(call)));
+    } else if constexpr (std::is_same_v<EntryType, KeyEntry>) {
+      cursor_.emplace(kv_->async_list_keys(std::move(prefix), std::move(options), std::move(call)));
     } else {
       cursor_.emplace(kv_->async_list(std::move(prefix), std::move(options), std::move(call)));
     }
@@ -452,6 +469,7 @@ class basic_list_cursor {
 using store = basic_store<KVSTORE_ASIO_NET::any_io_executor>;
 using list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor>;
 using json_list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor, JsonEntry>;
+using key_list_cursor = basic_list_cursor<KVSTORE_ASIO_NET::any_io_executor, KeyEntry>;
 
 // Whether handlers' cancellation slots cancel calls in this build.
 inline constexpr bool has_cancellation_slots = KVSTORE_ASIO_CANCELLATION != 0;
