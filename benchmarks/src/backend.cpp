@@ -20,6 +20,8 @@ const char* to_string(OpKind op) {
       return "get_many";
     case OpKind::set_many:
       return "set_many";
+    case OpKind::list_keys:
+      return "list_keys";
   }
   return "?";
 }
@@ -29,6 +31,12 @@ std::size_t Session::get_many(const std::vector<KvKey>&) {
 }
 void Session::set_many(const std::vector<KvKey>&, const std::vector<const Doc*>&, Ttl) {
   throw std::logic_error("this backend has no bulk write");
+}
+std::size_t Session::list_keys(const KvKey&) {
+  throw std::logic_error("this backend has no keys-only listing");
+}
+void AsyncSession::list_keys(const KvKey&, Done<std::size_t>) {
+  throw std::logic_error("this backend has no keys-only listing");
 }
 void AsyncSession::get_many(const std::vector<KvKey>&, Done<std::size_t>) {
   throw std::logic_error("this backend has no bulk read");

@@ -29,11 +29,13 @@ using Ttl = std::optional<std::chrono::milliseconds>;
 enum class Mode { json, text };
 const char* to_string(Mode mode);
 
-// get_many and set_many are one bulk call each (kvstore's get_many/set_many).
-enum class OpKind { get, set, cas, list, get_many, set_many };
-inline constexpr int kOpKinds = 6;
+// get_many and set_many are one bulk call each (kvstore's get_many/set_many);
+// list_keys is a keys-only listing (kvstore's list_keys).
+enum class OpKind { get, set, cas, list, get_many, set_many, list_keys };
+inline constexpr int kOpKinds = 7;
 inline constexpr OpKind kAllOps[] = {OpKind::get,  OpKind::set,      OpKind::cas,
-                                     OpKind::list, OpKind::get_many, OpKind::set_many};
+                                     OpKind::list, OpKind::get_many, OpKind::set_many,
+                                     OpKind::list_keys};
 const char* to_string(OpKind op);
 
 // One document in both forms, built once: `text` is value.dump(), which is
@@ -66,6 +68,9 @@ class Session {
   // One bulk write of keys[i] = *docs[i]. Only where supports(OpKind::set_many).
   virtual void set_many(const std::vector<KvKey>& keys, const std::vector<const Doc*>& docs,
                         Ttl ttl);
+  // Reads the keys (with metadata and expiry, no values) under `prefix`;
+  // returns how many. Only where supports(OpKind::list_keys).
+  virtual std::size_t list_keys(const KvKey& prefix);
   // Writes entries [begin, end) produced by `item` (preloading; not timed).
   // The default calls set() for each; raw SQL backends batch in transactions.
   using ItemFn = std::function<void(std::size_t, KvKey&, const Doc*&)>;
@@ -97,6 +102,7 @@ class AsyncSession {
   virtual void get_many(const std::vector<KvKey>& keys, Done<std::size_t> done);
   virtual void set_many(const std::vector<KvKey>& keys, const std::vector<const Doc*>& docs,
                         Ttl ttl, DoneVoid done);
+  virtual void list_keys(const KvKey& prefix, Done<std::size_t> done);
 };
 
 class Backend {
@@ -109,9 +115,10 @@ class Backend {
   virtual bool raw() const = 0;
   // The redacted URL, for the report.
   virtual std::string where() const = 0;
-  // The bulk calls are kvstore's own: the raw baselines have none.
+  // The bulk calls and the keys-only listing are kvstore's own: the raw
+  // baselines have none.
   virtual bool supports(OpKind op) const {
-    return op != OpKind::get_many && op != OpKind::set_many;
+    return op != OpKind::get_many && op != OpKind::set_many && op != OpKind::list_keys;
   }
   // Called before each workload: raw backends recreate their table (or delete
   // their keys); kvstore backends reopen the store.

@@ -56,6 +56,15 @@ class KvstoreSession final : public Session {
     store_.set_many(entries);
   }
 
+  std::size_t list_keys(const KvKey& prefix) override {
+    std::size_t count = 0;
+    for (const kvstore::KeyEntry& entry : store_.list_keys(prefix)) {
+      (void)entry;
+      ++count;
+    }
+    return count;
+  }
+
   std::size_t list(const KvKey& prefix) override {
     std::size_t count = 0;
     if (mode_ == Mode::json) {
@@ -151,6 +160,11 @@ class KvstoreAsyncSession final : public AsyncSession {
     store_.async_set_many(std::move(entries), [done = std::move(done)](kvstore::Result<void> r) {
       done(r ? nullptr : std::make_exception_ptr(r.error()));
     });
+  }
+
+  void list_keys(const KvKey& prefix, Done<std::size_t> done) override {
+    pull(std::make_shared<Listing<kvstore::AsyncKeyListCursor>>(store_.async_list_keys(prefix),
+                                                                std::move(done)));
   }
 
   void list(const KvKey& prefix, Done<std::size_t> done) override {

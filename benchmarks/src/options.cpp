@@ -179,7 +179,7 @@ Stores
                        URL, same server), none, or a list like sqlite,redis.
 Workloads
   --workload W[,W]     fedify, fill, read-hit, read-miss, overwrite, cas-contention,
-                       list-prefix, zero-parse, bulk-get, bulk-set (default: all).
+                       list-prefix, zero-parse, bulk-get, bulk-set, list-keys (default: all).
                        --list-workloads describes them.
   --modes json,text    json: kvstore JSON API vs raw + nlohmann parse/dump; text:
                        kvstore zero-parse calls vs raw bytes (default: per workload)

@@ -141,7 +141,7 @@ void print_workload_table(const std::vector<Row>& rows, const std::string& workl
     std::string notes;
     if (r.op == "get" && r.count) notes = fmt("hit %.0f%%", 100.0 * r.hits / r.count);
     if (r.op == "cas" && r.count) notes = fmt("swapped %.0f%%", 100.0 * r.hits / r.count);
-    if (r.op == "list" && r.count) {
+    if ((r.op == "list" || r.op == "list_keys") && r.count) {
       double per_entry = r.entries ? r.mean_us * 1000.0 * r.count / r.entries : 0;
       notes = fmt("%.0f entries/list, ", static_cast<double>(r.entries) / r.count) +
               fmt("%.0f ns/entry", per_entry);

@@ -80,15 +80,19 @@ void async_set(Worker& w, AsyncSession& s, const KvKey& k, const Doc& doc, Ttl t
   });
 }
 
-void async_list(Worker& w, AsyncSession& s, const KvKey& prefix, StepDone done) {
+// An async listing (op list) or keys-only listing (op list_keys) of `prefix`.
+void async_list(Worker& w, AsyncSession& s, const KvKey& prefix, StepDone done,
+                OpKind op = OpKind::list) {
   auto start = Recorder::start();
-  s.list(prefix, [&w, start, done = std::move(done)](std::exception_ptr e, std::size_t n) {
+  auto record = [&w, start, op, done = std::move(done)](std::exception_ptr e, std::size_t n) {
     if (!e) {
-      w.recorder.record(OpKind::list, start);
-      w.recorder.stats(OpKind::list).entries += n;
+      w.recorder.record(op, start);
+      w.recorder.stats(op).entries += n;
     }
     done(e);
-  });
+  };
+  if (op == OpKind::list_keys) return s.list_keys(prefix, std::move(record));
+  s.list(prefix, std::move(record));
 }
 
 // Point workloads over {ns, "k", i}, i < keys, all preloaded.
@@ -396,20 +400,26 @@ class CasContention final : public Workload {
   }
 };
 
+// list-prefix, and list-keys: its first phase listed with list_keys().
 class ListPrefix final : public Workload {
  public:
-  explicit ListPrefix(WorkloadParams p)
+  ListPrefix(WorkloadParams p, bool keys_only)
       : Workload(std::move(p)),
+        op_(keys_only ? OpKind::list_keys : OpKind::list),
         pool_(make_pool(kPool, p_.value_size, p_.seed, "followers")),
         small_(make_pool(kPool, 64, p_.seed, "x")) {}
-  std::string name() const override { return "list-prefix"; }
+  std::string name() const override { return keys_only() ? "list-keys" : "list-prefix"; }
   std::string description() const override {
+    if (keys_only()) {
+      return "list_keys (keys, metadata and expiry, no values) of the --list-entries entries "
+             "under one prefix, as list-prefix's first phase (compare with its list row)";
+    }
     return "page through the --list-entries entries under one prefix; phase 1 with only them "
            "in the store, phase 2 after adding --list-background other keys (half sorting "
            "before the prefix, half after)";
   }
-  std::vector<OpKind> ops() const override { return {OpKind::list}; }
-  int phases() const override { return 2; }
+  std::vector<OpKind> ops() const override { return {op_}; }
+  int phases() const override { return keys_only() ? 1 : 2; }
   std::uint64_t min_steps_per_thread() const override { return 3; }
   std::string phase_label(int phase) const override {
     return phase == 0 ? "others=0" : "others=" + num(p_.list_background);
@@ -435,14 +445,17 @@ class ListPrefix final : public Workload {
   }
   void step(Worker& w, Session& s) override {
     KvKey prefix = {p_.ns, "target"};
-    std::size_t n = w.recorder.time(OpKind::list, [&] { return s.list(prefix); });
-    w.recorder.stats(OpKind::list).entries += n;
+    std::size_t n = w.recorder.time(
+        op_, [&] { return keys_only() ? s.list_keys(prefix) : s.list(prefix); });
+    w.recorder.stats(op_).entries += n;
   }
   void step_async(Worker& w, AsyncSession& s, StepDone done) override {
-    async_list(w, s, {p_.ns, "target"}, std::move(done));
+    async_list(w, s, {p_.ns, "target"}, std::move(done), op_);
   }
 
  private:
+  bool keys_only() const { return op_ == OpKind::list_keys; }
+  OpKind op_;
   static std::string pad(std::size_t i) {
     std::string s = num(i);
     return std::string(s.size() < 8 ? 8 - s.size() : 0, '0') + s;
@@ -610,7 +623,8 @@ class Fedify final : public Workload {
 
 std::vector<std::string> workload_names() {
   return {"fedify",         "fill",        "read-hit",   "read-miss", "overwrite",
-          "cas-contention", "list-prefix", "zero-parse", "bulk-get",  "bulk-set"};
+          "cas-contention", "list-prefix", "zero-parse", "bulk-get",  "bulk-set",
+          "list-keys"};
 }
 
 std::unique_ptr<Workload> make_workload(const std::string& name, const WorkloadParams& params) {
@@ -620,7 +634,8 @@ std::unique_ptr<Workload> make_workload(const std::string& name, const WorkloadP
   if (name == "read-miss") return std::make_unique<ReadMiss>(params);
   if (name == "overwrite") return std::make_unique<Overwrite>(params);
   if (name == "cas-contention") return std::make_unique<CasContention>(params);
-  if (name == "list-prefix") return std::make_unique<ListPrefix>(params);
+  if (name == "list-prefix") return std::make_unique<ListPrefix>(params, false);
+  if (name == "list-keys") return std::make_unique<ListPrefix>(params, true);
   if (name == "zero-parse") return std::make_unique<ZeroParse>(params);
   if (name == "bulk-get") return std::make_unique<BulkGet>(params);
   if (name == "bulk-set") return std::make_unique<BulkSet>(params);

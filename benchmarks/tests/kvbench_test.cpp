@@ -273,8 +273,9 @@ void run_workloads_async(const std::string& url, int inflight,
           CHECK(r.ops[static_cast<int>(OpKind::get)].hits == 240);
         }
         if (name == "read-miss") CHECK(r.ops[static_cast<int>(OpKind::get)].hits == 0);
-        if (name == "list-prefix") {
-          const OpStats& list = r.ops[static_cast<int>(OpKind::list)];
+        if (name == "list-prefix" || name == "list-keys") {
+          const OpKind op = name == "list-keys" ? OpKind::list_keys : OpKind::list;
+          const OpStats& list = r.ops[static_cast<int>(op)];
           CHECK(list.latency.count() == 240);
           CHECK(list.entries == 240 * p.list_entries);
         }
