@@ -668,13 +668,20 @@ class RedisStore final : public Driver {
     std::lock_guard lock(script_mutex_);
     if (ready_.load(std::memory_order_relaxed)) return;
     if (refusal_) fail(ErrorCode::unsupported, *refusal_);
+    // The scripts first (a newer layout leaves them cached, harmlessly), so
+    // the first request of a new store is still SCRIPT LOAD.
+    run(Idempotence::idempotent, [&](Connection& connection) {
+      write_sha_ = load_script(connection, kWriteScript);
+      list_sha_ = load_script(connection, kListScript);
+      entry_sha_ = load_script(connection, kEntryScript);
+    });
     std::string version;
     run(Idempotence::idempotent, [&](Connection& connection) {
       // A plain GET first, so a store already at this version opens on a
       // read-only replica too; only one to upgrade runs the script.
       Command get;
       get.arg("GET").arg(layout_key_);
-      ReplyPtr reply = call(connection, get, "GET", Idempotence::idempotent);
+      ReplyPtr reply = call(connection, get, "GET of the layout version", Idempotence::idempotent);
       if (reply->type == REDIS_REPLY_NIL ||
           (reply->type == REDIS_REPLY_STRING && text_of(reply.get()) == "1")) {
         const std::string ours = std::to_string(kLayoutVersion);
@@ -682,7 +689,7 @@ class RedisStore final : public Driver {
         eval.arg("EVAL").arg(kLayoutScript).arg("1").arg(layout_key_).arg(ours);
         reply = call(connection, eval, "the layout script", Idempotence::idempotent);
       }
-      if (reply->type != REDIS_REPLY_STRING) unexpected("the layout version GET");
+      if (reply->type != REDIS_REPLY_STRING) unexpected("GET of the layout version");
       version.assign(text_of(reply.get()));
     });
     int recorded = 0;
@@ -698,11 +705,6 @@ class RedisStore final : public Driver {
                  std::to_string(kLayoutVersion) + "); upgrade kvstore to open it";
       fail(ErrorCode::unsupported, *refusal_);
     }
-    run(Idempotence::idempotent, [&](Connection& connection) {
-      write_sha_ = load_script(connection, kWriteScript);
-      list_sha_ = load_script(connection, kListScript);
-      entry_sha_ = load_script(connection, kEntryScript);
-    });
     ready_.store(true, std::memory_order_release);
   }
 
