@@ -18,6 +18,7 @@ extern "C" {
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -82,7 +83,7 @@ void append_resp_bulk(std::string& out, std::string_view head, std::string_view 
 // caller need not build the whole key in a string of its own.
 class Command {
  public:
-  static constexpr std::size_t kMaxArgs = 16;  // the write script takes 13
+  static constexpr std::size_t kMaxArgs = 16;  // the write script takes 15
 
   Command& arg(std::string_view a) { return arg(a, {}); }
   Command& arg(std::string_view head, std::string_view tail) {
@@ -247,11 +248,14 @@ class RedisStore final : public Driver {
     value_prefix_ = tag + ":v:";
     index_key_ = tag + ":i";
     expiry_key_ = tag + ":x";
+    meta_prefix_ = tag + ":m:";
+    layout_key_ = tag + ":layout";
     // No I/O here: the first call connects and loads the scripts.
   }
 
  protected:
   std::optional<std::string> do_get(const std::string& key) override {
+    ensure_ready();
     return run(Idempotence::idempotent, [&](Connection& connection) -> std::optional<std::string> {
       Command cmd;
       cmd.arg("GET").arg(value_prefix_, key);
@@ -262,19 +266,20 @@ class RedisStore final : public Driver {
     });
   }
 
-  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
-    write(key, 'n', {}, json, ttl, Idempotence::idempotent_write);
+  void do_set(const std::string& key, std::string_view json,
+              const StoredOptions& options) override {
+    write(key, 'n', {}, json, options, Idempotence::idempotent_write);
   }
 
   void do_remove(const std::string& key) override {
-    write(key, 'n', {}, std::nullopt, std::nullopt, Idempotence::idempotent_write);
+    write(key, 'n', {}, std::nullopt, {}, Idempotence::idempotent_write);
   }
 
   // MGET is to GET what get_many is to get: Redis hides an expired value
   // key from both alike.
   std::vector<std::optional<std::string>> do_get_many(
       const std::vector<std::string>& keys) override {
+    ensure_ready();
     std::vector<std::optional<std::string>> values(keys.size());
     auto size_of = [&](std::size_t i) { return value_prefix_.size() + keys[i].size() + 32; };
     for_each_batch(keys.size(), size_of, [&](std::size_t first, std::size_t last) {
@@ -309,14 +314,19 @@ class RedisStore final : public Driver {
   }
 
   void do_set_many(const std::vector<StoredWrite>& writes) override {
-    std::string ttl_text;
+    // One expiry argument at a time: each command is copied into the
+    // pipeline's buffer before the next is built.
+    std::string expiry_text;
     write_many(
         writes.size(),
-        [&](std::size_t i) { return write_request_size(writes[i].key, writes[i].json.size()); },
+        [&](std::size_t i) {
+          const StoredWrite& w = writes[i];
+          return write_request_size(w.key, w.json.size() + w.options.metadata.value_or("").size());
+        },
         [&](std::size_t i, Command& cmd) {
           const StoredWrite& w = writes[i];
-          ttl_text = w.options.ttl ? std::to_string(w.options.ttl->count()) : std::string{};
-          write_command(cmd, w.key, 'n', {}, w.json, ttl_text);
+          expiry_text = expiry_arg(w.options);
+          write_command(cmd, w.key, 'n', {}, w.json, expiry_text, w.options.metadata);
         });
   }
 
@@ -324,27 +334,60 @@ class RedisStore final : public Driver {
     write_many(
         keys.size(), [&](std::size_t i) { return write_request_size(keys[i], 0); },
         [&](std::size_t i, Command& cmd) {
-          write_command(cmd, keys[i], 'n', {}, std::nullopt, {});
+          write_command(cmd, keys[i], 'n', {}, std::nullopt, {}, std::nullopt);
         });
   }
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
                std::optional<std::string_view> desired, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
     // A swap whose reply was lost may have happened: the kit never repeats
     // it unless the request certainly never left, and says outcome_unknown.
-    return write(key, expected ? 'e' : 'a', expected.value_or(std::string_view{}), desired, ttl,
+    return write(key, expected ? 'e' : 'a', expected.value_or(std::string_view{}), desired, options,
                  Idempotence::not_idempotent);
   }
 
   // Connects, authenticates, selects the database and loads the scripts.
   void do_ping() override {
-    ensure_scripts();
+    ensure_ready();
     (void)do_get(encode_key({"kvstore", "ping"}));
   }
 
+  // One script call reads the value, the metadata key and the expiry score
+  // atomically: one round trip, like get.
+  std::optional<StoredEntry> do_get_entry(const std::string& key) override {
+    ensure_ready();
+    return run(Idempotence::idempotent, [&](Connection& connection) -> std::optional<StoredEntry> {
+      Command cmd;
+      cmd.arg("EVALSHA").arg(entry_sha_).arg("3").arg(value_prefix_, key).arg(meta_prefix_, key);
+      cmd.arg(expiry_key_).arg(key);
+      ReplyPtr reply =
+          call(connection, cmd, "the entry script", Idempotence::idempotent, kEntryScript);
+      if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
+      if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+          reply->element[0]->type != REDIS_REPLY_STRING) {
+        unexpected("entry script");
+      }
+      StoredEntry entry;
+      entry.json.assign(text_of(reply->element[0]));
+      read_extras(reply->element[1], reply->element[2], entry, "entry script");
+      return entry;
+    });
+  }
+
   std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
-    ensure_scripts();
+    return list_page(range, limit, /*values=*/true);
+  }
+
+  // The list script without values: it checks each value key with EXISTS
+  // and never reads it, so a page costs per key, not per byte of value.
+  std::vector<StoredEntry> do_list_keys(const KeyRange& range, std::size_t limit) override {
+    return list_page(range, limit, /*values=*/false);
+  }
+
+ private:
+  std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit, bool values) {
+    ensure_ready();
+    const std::size_t stride = values ? 4 : 3;
     std::vector<StoredEntry> page;
     std::string begin = range.begin;
     const std::string end = range.end.value_or(std::string{});
@@ -356,19 +399,24 @@ class RedisStore final : public Driver {
       const bool more = run(Idempotence::idempotent, [&](Connection& connection) {
         Command cmd;
         cmd.arg("EVALSHA").arg(list_sha_).arg("2").arg(index_key_).arg(expiry_key_);
-        cmd.arg(value_prefix_).arg(begin).arg(end).arg(want).arg(budget);
+        cmd.arg(value_prefix_).arg(begin).arg(end).arg(want).arg(budget).arg(values ? "v" : "k");
         ReplyPtr reply =
             call(connection, cmd, "the list script", Idempotence::idempotent, kListScript);
-        if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 1) {
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements % stride != 1) {
           unexpected("list script");
         }
-        for (std::size_t i = 1; i + 1 < reply->elements; i += 2) {
+        for (std::size_t i = 1; i + stride - 1 < reply->elements; i += stride) {
           const redisReply* k = reply->element[i];
-          const redisReply* v = reply->element[i + 1];
-          if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
-            unexpected("list script");
+          if (k->type != REDIS_REPLY_STRING) unexpected("list script");
+          StoredEntry& entry = page.emplace_back();
+          entry.key.assign(text_of(k));
+          if (values) {
+            const redisReply* v = reply->element[i + 1];
+            if (v->type != REDIS_REPLY_STRING) unexpected("list script");
+            entry.json.assign(text_of(v));
           }
-          page.push_back({std::string(text_of(k)), std::string(text_of(v))});
+          read_extras(reply->element[i + stride - 2], reply->element[i + stride - 1], entry,
+                      "list script");
         }
         const redisReply* resume = reply->element[0];
         if (resume->type != REDIS_REPLY_STRING || resume->len == 0) return false;
@@ -382,7 +430,40 @@ class RedisStore final : public Driver {
     return page;
   }
 
- private:
+  // The metadata (nil: none) and expiry score (nil: never) of a script's
+  // reply, into `entry`.
+  void read_extras(const redisReply* metadata, const redisReply* score, StoredEntry& entry,
+                   const char* what) const {
+    if (metadata->type == REDIS_REPLY_STRING) {
+      entry.metadata.emplace(text_of(metadata));
+    } else if (metadata->type != REDIS_REPLY_NIL) {
+      unexpected(what);
+    }
+    if (score->type == REDIS_REPLY_STRING) {
+      // Scores are whole milliseconds well inside a double's exact range.
+      const std::string text(text_of(score));
+      char* end = nullptr;
+      const double ms = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0') {
+        fail(ErrorCode::corrupt, "the expiry set holds a score that is not a number: " + text);
+      }
+      entry.expires_at = Clock::time_point(milliseconds(static_cast<std::int64_t>(ms)));
+    } else if (score->type != REDIS_REPLY_NIL) {
+      unexpected(what);
+    }
+  }
+
+  // The write script's expiry argument (redis_scripts.h).
+  static std::string expiry_arg(const StoredOptions& options) {
+    if (options.ttl) return "r" + std::to_string(options.ttl->count());
+    if (options.expires_at) {
+      const auto ms =
+          std::chrono::duration_cast<milliseconds>(options.expires_at->time_since_epoch());
+      return "a" + std::to_string(ms.count());
+    }
+    return {};
+  }
+
   // Runs body(connection) under the kit's retry rule. A cas first makes sure
   // a reused connection has not been closed by the server (one non-blocking
   // recv), since it could not be repeated after sending on a dead one; the
@@ -404,12 +485,13 @@ class RedisStore final : public Driver {
   }
 
   bool write(const std::string& key, char expect, std::string_view expected,
-             std::optional<std::string_view> desired, std::optional<std::chrono::milliseconds> ttl, Idempotence idempotence) {
-    const std::string ttl_text = ttl ? std::to_string(ttl->count()) : std::string{};
-    ensure_scripts();
+             std::optional<std::string_view> desired, const StoredOptions& options,
+             Idempotence idempotence) {
+    const std::string expiry_text = expiry_arg(options);
+    ensure_ready();
     return run(idempotence, [&](Connection& connection) {
       Command cmd;
-      write_command(cmd, key, expect, expected, desired, ttl_text);
+      write_command(cmd, key, expect, expected, desired, expiry_text, options.metadata);
       ReplyPtr reply = call(connection, cmd, "the write script", idempotence, kWriteScript);
       if (reply->type != REDIS_REPLY_INTEGER) unexpected("write script");
       return reply->integer == 1;
@@ -419,18 +501,25 @@ class RedisStore final : public Driver {
   // The write script's EVALSHA for one key (redis_scripts.h); `cmd` points
   // into the arguments, which must outlive it.
   void write_command(Command& cmd, const std::string& key, char expect, std::string_view expected,
-                     std::optional<std::string_view> desired, std::string_view ttl_text) const {
-    cmd.arg("EVALSHA").arg(write_sha_).arg("3").arg(value_prefix_, key);
-    cmd.arg(index_key_).arg(expiry_key_);
+                     std::optional<std::string_view> desired, std::string_view expiry_text,
+                     const std::optional<std::string>& metadata) const {
+    cmd.arg("EVALSHA").arg(write_sha_).arg("4").arg(value_prefix_, key);
+    cmd.arg(index_key_).arg(expiry_key_).arg(meta_prefix_, key);
     cmd.arg(key).arg(expect == 'n' ? "n" : expect == 'a' ? "a" : "e").arg(expected);
-    cmd.arg(desired ? "s" : "d").arg(desired.value_or(std::string_view{})).arg(ttl_text);
+    cmd.arg(desired ? "s" : "d").arg(desired.value_or(std::string_view{})).arg(expiry_text);
     cmd.arg(value_prefix_);
+    if (metadata && desired) {
+      cmd.arg("m", *metadata);
+    } else {
+      cmd.arg({});
+    }
   }
 
-  // About how many request bytes write_command() takes for a key and value.
+  // About how many request bytes write_command() takes for a key and value
+  // (plus metadata).
   std::size_t write_request_size(const std::string& key, std::size_t json_size) const {
-    return 2 * (value_prefix_.size() + key.size()) + index_key_.size() + expiry_key_.size() +
-           write_sha_.size() + json_size + 13 * 16;
+    return 3 * (value_prefix_.size() + key.size()) + index_key_.size() + expiry_key_.size() +
+           write_sha_.size() + json_size + 15 * 16;
   }
 
   // The one place bulk calls are cut into requests: runs body(first, last)
@@ -461,7 +550,7 @@ class RedisStore final : public Driver {
   template <class SizeOf, class CommandFor>
   void write_many(std::size_t n, SizeOf&& size_of, CommandFor&& command_for) {
     constexpr Idempotence kIdempotence = Idempotence::idempotent_write;
-    ensure_scripts();
+    ensure_ready();
     for_each_batch(n, size_of, [&](std::size_t first, std::size_t last) {
       run(kIdempotence, [&](Connection& connection) {
         guarded(connection, kIdempotence, [&] {
@@ -570,16 +659,53 @@ class RedisStore final : public Driver {
     fail(ErrorCode::internal, std::string("unexpected reply type to ") + what);
   }
 
-  // Loads the scripts on first use (the store connects lazily).
-  void ensure_scripts() {
-    if (scripts_ready_.load(std::memory_order_acquire)) return;
+  // On first use (the store connects lazily): checks the layout version,
+  // recording it in a fresh or version-1 store, and loads the scripts. A
+  // store of a newer layout fails this and every later call. After the
+  // first success this is one atomic load.
+  void ensure_ready() {
+    if (ready_.load(std::memory_order_acquire)) return;
     std::lock_guard lock(script_mutex_);
-    if (scripts_ready_.load(std::memory_order_relaxed)) return;
+    if (ready_.load(std::memory_order_relaxed)) return;
+    if (refusal_) fail(ErrorCode::unsupported, *refusal_);
+    // The scripts first (a newer layout leaves them cached, harmlessly), so
+    // the first request of a new store is still SCRIPT LOAD.
     run(Idempotence::idempotent, [&](Connection& connection) {
       write_sha_ = load_script(connection, kWriteScript);
       list_sha_ = load_script(connection, kListScript);
+      entry_sha_ = load_script(connection, kEntryScript);
     });
-    scripts_ready_.store(true, std::memory_order_release);
+    std::string version;
+    run(Idempotence::idempotent, [&](Connection& connection) {
+      // A plain GET first, so a store already at this version opens on a
+      // read-only replica too; only one to upgrade runs the script.
+      Command get;
+      get.arg("GET").arg(layout_key_);
+      ReplyPtr reply = call(connection, get, "GET of the layout version", Idempotence::idempotent);
+      if (reply->type == REDIS_REPLY_NIL ||
+          (reply->type == REDIS_REPLY_STRING && text_of(reply.get()) == "1")) {
+        const std::string ours = std::to_string(kLayoutVersion);
+        Command eval;
+        eval.arg("EVAL").arg(kLayoutScript).arg("1").arg(layout_key_).arg(ours);
+        reply = call(connection, eval, "the layout script", Idempotence::idempotent);
+      }
+      if (reply->type != REDIS_REPLY_STRING) unexpected("GET of the layout version");
+      version.assign(text_of(reply.get()));
+    });
+    int recorded = 0;
+    const auto [end, ec] =
+        std::from_chars(version.data(), version.data() + version.size(), recorded);
+    if (ec != std::errc{} || end != version.data() + version.size() || recorded < 1) {
+      fail(ErrorCode::corrupt, "the layout version key " + layout_key_ + " holds '" + version +
+                                   "', not a version number");
+    }
+    if (recorded > kLayoutVersion) {
+      refusal_ = "the Redis store at " + where_ + " (key " + layout_key_ + "): layout version " +
+                 std::to_string(recorded) + " is newer than this kvstore supports (" +
+                 std::to_string(kLayoutVersion) + "); upgrade kvstore to open it";
+      fail(ErrorCode::unsupported, *refusal_);
+    }
+    ready_.store(true, std::memory_order_release);
   }
 
   std::string load_script(Connection& connection, std::string_view body) {
@@ -654,12 +780,16 @@ class RedisStore final : public Driver {
   std::string value_prefix_;  // "<len>:<prefix>:v:", followed by the encoded key
   std::string index_key_;     // sorted set of every encoded key, all scores 0
   std::string expiry_key_;    // sorted set of expiring encoded keys by expiry time (ms)
+  std::string meta_prefix_;   // "<len>:<prefix>:m:", followed by the encoded key
+  std::string layout_key_;    // "<len>:<prefix>:layout": the layout version
   const ErrorClassifier classify_ = &detail::classify;
   ConnectionPool<Connection> pool_;
   std::mutex script_mutex_;
-  std::atomic<bool> scripts_ready_{false};
-  std::string write_sha_;  // set once, before scripts_ready_
+  std::atomic<bool> ready_{false};
+  std::optional<std::string> refusal_;  // why a newer layout is refused (under script_mutex_)
+  std::string write_sha_;               // set once, before ready_
   std::string list_sha_;
+  std::string entry_sha_;
 };
 
 }  // namespace
