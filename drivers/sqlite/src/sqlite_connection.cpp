@@ -9,12 +9,14 @@ namespace kvstore::sqlite::detail {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 const std::string& sql_for(const Sql& sql, StatementId id) {
   switch (id) {
     case kGet:
       return sql.get;
+    case kGetEntry:
+      return sql.get_entry;
     case kLive:
       return sql.live;
     case kUpsert:
@@ -31,6 +33,10 @@ const std::string& sql_for(const Sql& sql, StatementId id) {
       return sql.list_bounded;
     case kListUnbounded:
       return sql.list_unbounded;
+    case kListKeysBounded:
+      return sql.list_keys_bounded;
+    case kListKeysUnbounded:
+      return sql.list_keys_unbounded;
     case kSweep:
       return sql.sweep;
     case kStatementCount:
@@ -50,7 +56,7 @@ Connection::Connection(const std::string& path, int flags) : db(path, flags, 0) 
   sqlite3_extended_result_codes(handle, 1);
   sqlite3_busy_handler(handle, &Connection::on_busy, this);
   sqlite3_progress_handler(handle, kProgressSteps, &Connection::on_progress, this);
-  deadlines_ = {Clock::time_point::max(), Clock::time_point::max()};
+  deadlines_ = {SteadyClock::time_point::max(), SteadyClock::time_point::max()};
 }
 
 void Connection::begin(const CallDeadlines& deadlines) {
@@ -59,7 +65,7 @@ void Connection::begin(const CallDeadlines& deadlines) {
 }
 
 bool Connection::lock_wait_spent() const {
-  return busy_gave_up_ || Clock::now() >= deadlines_.lock;
+  return busy_gave_up_ || SteadyClock::now() >= deadlines_.lock;
 }
 
 SQLite::Statement& Connection::statement(const Sql& sql, StatementId id) {
@@ -86,7 +92,7 @@ void Connection::trim_scratch() {
 int Connection::on_busy(void* self, int count) {
   auto* c = static_cast<Connection*>(self);
   static constexpr int kDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
-  const Clock::time_point now = Clock::now();
+  const SteadyClock::time_point now = SteadyClock::now();
   if (now >= c->deadlines_.lock) {
     c->busy_gave_up_ = true;
     return 0;
@@ -100,7 +106,7 @@ int Connection::on_busy(void* self, int count) {
 // Interrupts (SQLITE_INTERRUPT) a statement still running at the call's
 // command deadline, so a huge scan cannot hold a caller past command_timeout.
 int Connection::on_progress(void* self) {
-  return Clock::now() >= static_cast<Connection*>(self)->deadlines_.command ? 1 : 0;
+  return SteadyClock::now() >= static_cast<Connection*>(self)->deadlines_.command ? 1 : 0;
 }
 
 }  // namespace kvstore::sqlite::detail

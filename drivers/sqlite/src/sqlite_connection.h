@@ -18,6 +18,7 @@ namespace kvstore::sqlite::detail {
 // One prepared statement per kind, per connection, prepared on first use.
 enum StatementId : std::size_t {
   kGet,
+  kGetEntry,
   kLive,
   kUpsert,
   kRemove,
@@ -26,6 +27,8 @@ enum StatementId : std::size_t {
   kRemoveEqual,
   kListBounded,
   kListUnbounded,
+  kListKeysBounded,
+  kListKeysUnbounded,
   kSweep,
   kStatementCount
 };

@@ -90,6 +90,10 @@ Options checked(Options options) {
             "' is not a valid table name: use letters, digits and '_', start with a "
             "letter or '_', at most 64 bytes, not starting with 'sqlite_'");
   }
+  if (is_layout_table(options.table)) {
+    invalid("table='" + options.table + "' is reserved: that table records the layout version " +
+            "of the file's kvstore tables");
+  }
   if (memory && (options.journal_mode || options.synchronous || options.mmap_size != 0)) {
     invalid("journal_mode, synchronous and mmap_size apply to database files, not to :memory:");
   }

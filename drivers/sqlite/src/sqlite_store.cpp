@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -36,7 +38,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace detail;  // Connection, SqliteError, the statement ids, ...
 
 std::int64_t now_ms() {
@@ -68,13 +70,44 @@ void bind_key(SQLite::Statement& s, int index, const std::string& key) {
   s.bindNoCopy(index, key.data(), static_cast<int>(key.size()));
 }
 
-void bind_expiry(SQLite::Statement& s, int index, std::optional<milliseconds> ttl,
-                 std::int64_t now) {
-  if (ttl) {
-    s.bind(index, later_ms(now, *ttl));
+// Binds what every write stores besides key and value: ?3 the expiry in
+// epoch milliseconds (a TTL counts from `now`, the local clock being this
+// backend's; an absolute time is kept as given) or NULL, and ?4 the metadata
+// text or NULL (none). The metadata is bound without a copy: `options`
+// outlives the statement's execution.
+void bind_options(SQLite::Statement& s, const StoredOptions& options, std::int64_t now) {
+  if (options.ttl) {
+    s.bind(3, later_ms(now, *options.ttl));
+  } else if (options.expires_at) {
+    s.bind(3, static_cast<std::int64_t>(
+                  std::chrono::duration_cast<milliseconds>(options.expires_at->time_since_epoch())
+                      .count()));
   } else {
-    s.bind(index);
+    s.bind(3);
   }
+  if (options.metadata) {
+    s.bindNoCopy(4, *options.metadata);
+  } else {
+    s.bind(4);
+  }
+}
+
+std::string text_of(const SQLite::Column& column) {
+  return std::string(column.getText(), static_cast<std::size_t>(column.getBytes()));
+}
+
+std::string key_of(const SQLite::Column& column) {
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<std::size_t>(column.getBytes()));
+}
+
+// Fills an entry's metadata and expiry from columns `metadata` and
+// `metadata + 1` of the current row (NULL: none, never expires).
+void read_options(SQLite::Statement& s, int metadata, StoredEntry& entry) {
+  SQLite::Column m = s.getColumn(metadata);
+  if (!m.isNull()) entry.metadata = text_of(m);
+  SQLite::Column e = s.getColumn(metadata + 1);
+  if (!e.isNull()) entry.expires_at = Clock::time_point(milliseconds(e.getInt64()));
 }
 
 // Writers of one file in this process take turns on one mutex, so they queue
@@ -154,8 +187,8 @@ class SqliteStore final : public Driver {
                 });
   }
 
-  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
+  void do_set(const std::string& key, std::string_view json,
+              const StoredOptions& options) override {
     call(Idempotence::idempotent, "writing", [&](Connection& c) {
       WriteLock lock(writer_.get());
       const std::int64_t now = now_ms();
@@ -163,7 +196,7 @@ class SqliteStore final : public Driver {
       Reset reset(s);
       bind_key(s, 1, key);
       s.bindNoCopy(2, c.text(0, json));
-      bind_expiry(s, 3, ttl, now);
+      bind_options(s, options, now);
       s.exec();
       after_write(c, now);
     });
@@ -181,7 +214,6 @@ class SqliteStore final : public Driver {
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
                std::optional<std::string_view> desired, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
     return call(Idempotence::not_idempotent, "swapping in", [&](Connection& c) -> bool {
       if (!expected && !desired) {
         // "Remove if absent" changes nothing: it succeeds exactly when no live
@@ -203,17 +235,17 @@ class SqliteStore final : public Driver {
         Reset reset(s);
         bind_key(s, 1, key);
         s.bindNoCopy(2, c.text(0, *desired));
-        bind_expiry(s, 3, ttl, now);
-        s.bind(4, now);
+        bind_options(s, options, now);
+        s.bind(5, now);
         changed = s.exec();
       } else if (desired) {
         SQLite::Statement& s = c.statement(sql_, kReplaceEqual);
         Reset reset(s);
         bind_key(s, 1, key);
         s.bindNoCopy(2, c.text(0, *desired));
-        bind_expiry(s, 3, ttl, now);
-        s.bindNoCopy(4, c.text(1, *expected));
-        s.bind(5, now);
+        bind_options(s, options, now);
+        s.bindNoCopy(5, c.text(1, *expected));
+        s.bind(6, now);
         changed = s.exec();
       } else {
         SQLite::Statement& s = c.statement(sql_, kRemoveEqual);
@@ -229,25 +261,27 @@ class SqliteStore final : public Driver {
   }
 
   std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
-    return call(Idempotence::idempotent, "listing", [&](Connection& c) {
-      std::vector<StoredEntry> page;
-      SQLite::Statement& s = c.statement(sql_, range.end ? kListBounded : kListUnbounded);
-      Reset reset(s);
-      bind_key(s, 1, range.begin);
-      if (range.end) bind_key(s, 2, *range.end);
-      s.bind(3, now_ms());
-      s.bind(4, static_cast<std::int64_t>(limit));
-      page.reserve(std::min<std::size_t>(limit, 256));
-      while (s.executeStep()) {
-        SQLite::Column k = s.getColumn(0);
-        std::string key(static_cast<const char*>(k.getBlob()),
-                        static_cast<std::size_t>(k.getBytes()));
-        SQLite::Column v = s.getColumn(1);
-        page.push_back(
-            {std::move(key), std::string(v.getText(), static_cast<std::size_t>(v.getBytes()))});
-      }
-      return page;
-    });
+    return list(range, limit, /*with_values=*/true);
+  }
+
+  // Reads the covering index <table>_keys alone (Sql::list_keys_*): the
+  // cost of a page is per key, whatever the size of the values.
+  std::vector<StoredEntry> do_list_keys(const KeyRange& range, std::size_t limit) override {
+    return list(range, limit, /*with_values=*/false);
+  }
+
+  std::optional<StoredEntry> do_get_entry(const std::string& key) override {
+    return call(Idempotence::idempotent, "reading",
+                [&](Connection& c) -> std::optional<StoredEntry> {
+                  SQLite::Statement& s = c.statement(sql_, kGetEntry);
+                  Reset reset(s);
+                  bind_key(s, 1, key);
+                  s.bind(2, now_ms());
+                  if (!s.executeStep()) return std::nullopt;
+                  StoredEntry entry{key, text_of(s.getColumn(0))};
+                  read_options(s, 1, entry);
+                  return entry;
+                });
   }
 
   // Batches of up to kGetManyMaxKeys keys, one statement each. Several
@@ -283,8 +317,7 @@ class SqliteStore final : public Driver {
           auto at = slot.find(std::string_view(static_cast<const char*>(k.getBlob()),
                                                static_cast<std::size_t>(k.getBytes())));
           if (at == slot.end()) continue;
-          SQLite::Column v = s.getColumn(1);
-          texts[at->second].emplace(v.getText(), static_cast<std::size_t>(v.getBytes()));
+          texts[at->second] = text_of(s.getColumn(1));
         }
       }
       if (snapshot) snapshot->commit();
@@ -305,7 +338,7 @@ class SqliteStore final : public Driver {
         Reset reset(s);
         bind_key(s, 1, write.key);
         s.bindNoCopy(2, write.json);  // lives as long as the call
-        bind_expiry(s, 3, write.options.ttl, now);
+        bind_options(s, write.options, now);
         s.exec();
       }
       transaction.commit();
@@ -329,6 +362,30 @@ class SqliteStore final : public Driver {
   }
 
  private:
+  // One page of a listing: rows k, v, metadata, expires_at, or without v.
+  std::vector<StoredEntry> list(const KeyRange& range, std::size_t limit, bool with_values) {
+    const StatementId id = with_values ? (range.end ? kListBounded : kListUnbounded)
+                                       : (range.end ? kListKeysBounded : kListKeysUnbounded);
+    return call(Idempotence::idempotent, "listing", [&](Connection& c) {
+      std::vector<StoredEntry> page;
+      SQLite::Statement& s = c.statement(sql_, id);
+      Reset reset(s);
+      bind_key(s, 1, range.begin);
+      if (range.end) bind_key(s, 2, *range.end);
+      s.bind(3, now_ms());
+      s.bind(4, static_cast<std::int64_t>(limit));
+      page.reserve(std::min<std::size_t>(limit, 256));
+      const int metadata = with_values ? 2 : 1;
+      while (s.executeStep()) {
+        StoredEntry& entry = page.emplace_back();
+        entry.key = key_of(s.getColumn(0));
+        if (with_values) entry.json = text_of(s.getColumn(1));
+        read_options(s, metadata, entry);
+      }
+      return page;
+    });
+  }
+
   // Runs `body` on a pooled connection through the kit's retry rule.
   // pool_timeout bounds the wait for a connection; command_timeout the whole
   // call; busy_timeout (at most command_timeout) the waits for other
@@ -337,11 +394,11 @@ class SqliteStore final : public Driver {
   template <class Body>
   auto call(Idempotence idempotence, const char* doing, Body&& body)
       -> std::invoke_result_t<Body&, Connection&> {
-    const Clock::time_point start = Clock::now();
+    const SteadyClock::time_point start = SteadyClock::now();
     const CallDeadlines deadlines{.command = saturating_add(start, options_.command_timeout),
                                   .lock = std::min(saturating_add(start, options_.command_timeout),
                                                    saturating_add(start, options_.busy_timeout))};
-    const Clock::time_point retry_until =
+    const SteadyClock::time_point retry_until =
         std::min(deadlines.command, saturating_add(start, options_.pool_timeout));
     return run_with_retry(
         pool_, classifier_, idempotence, retry_until,
@@ -421,7 +478,7 @@ class SqliteStore final : public Driver {
       c.begin(deadlines);
       return;
     }
-    const Clock::time_point open_until = deadline_after(options_.connect_timeout);
+    const SteadyClock::time_point open_until = deadline_after(options_.connect_timeout);
     c.begin({std::min(deadlines.command, open_until), std::min(deadlines.lock, open_until)});
     try {
       if (!c.configured) {
@@ -465,24 +522,64 @@ class SqliteStore final : public Driver {
     c.db.exec("PRAGMA mmap_size = " + std::to_string(options_.mmap_size));
   }
 
-  // Creates the table and its index once, in one write transaction, so
-  // processes opening a new file at the same moment serialize on SQLite's
-  // lock and the later ones find everything in place. Opening an existing
-  // store only reads.
+  // Brings the table to kLayoutVersion once per store: creates it, or
+  // upgrades a version 1 table in place (one added column, one index built;
+  // no row rewritten), in one write transaction, so processes opening the
+  // file at the same moment serialize on SQLite's lock and the later ones
+  // find the work done. Opening a current store only reads.
   void create_schema(Connection& c) {
-    if (!c.db.tableExists(options_.table)) {
+    std::optional<int> version = recorded_version(c);
+    refuse_newer(version);
+    if (version != kLayoutVersion || !c.db.tableExists(options_.table)) {
       SQLite::Transaction transaction(c.db, SQLite::TransactionBehavior::IMMEDIATE);
-      c.db.exec(sql_.create_table);
-      c.db.exec(sql_.create_index);
+      version = recorded_version(c);  // as another process may have left it meanwhile
+      refuse_newer(version);
+      if (!c.db.tableExists(options_.table)) {
+        c.db.exec(sql_.create_table);
+        c.db.exec(sql_.create_index);
+        c.db.exec(sql_.create_keys_index);
+      } else if (version.value_or(1) < kLayoutVersion) {
+        // No version row: the layout before versions were recorded (1).
+        check_columns(c, "k,v,expires_at");
+        c.db.exec(sql_.add_metadata);
+        c.db.exec(sql_.create_keys_index);
+      }
+      c.db.exec(sql_.create_layout);
+      SQLite::Statement record(c.db, sql_.set_layout_version);
+      record.bind(1, kLayoutVersion);
+      record.exec();
       transaction.commit();
     }
+    check_columns(c, "k,v,expires_at,metadata");
+  }
+
+  // The version recorded for the table, or none (a version 1 table, or no
+  // table yet).
+  std::optional<int> recorded_version(Connection& c) {
+    if (!c.db.tableExists(std::string(kLayoutTable))) return std::nullopt;
+    SQLite::Statement s(c.db, sql_.layout_version);
+    if (!s.executeStep()) return std::nullopt;
+    return s.getColumn(0).getInt();
+  }
+
+  void refuse_newer(std::optional<int> version) const {
+    if (version && *version > kLayoutVersion) {
+      throw Error(ErrorCode::unsupported,
+                  "table '" + options_.table + "' in " + where_ + ": layout version " +
+                      std::to_string(*version) + " is newer than this kvstore supports (" +
+                      std::to_string(kLayoutVersion) + "); open it with a newer kvstore",
+                  kDriver, false);
+    }
+  }
+
+  void check_columns(Connection& c, std::string_view expected) {
     SQLite::Statement columns(c.db, sql_.table_columns);
     columns.bind(1, options_.table);
     std::string names;
     while (columns.executeStep()) {
       names += (names.empty() ? "" : ",") + columns.getColumn(0).getString();
     }
-    if (names != "k,v,expires_at") {
+    if (names != expected) {
       throw Error(ErrorCode::invalid_argument,
                   "table '" + options_.table + "' in " + where_ +
                       " is not a kvstore table (its columns are " + names +

@@ -9,12 +9,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <sqlite3.h>
@@ -235,7 +239,7 @@ TEST_CASE("sqlite: reads and listings are index searches", "[sqlite][plan]") {
   CHECK(unbounded.find("TEMP B-TREE") == std::string::npos);
 
   for (const std::string* point :
-       {&sql.get, &sql.live, &sql.replace_equal, &sql.remove_equal, &sql.remove}) {
+       {&sql.get, &sql.get_entry, &sql.live, &sql.replace_equal, &sql.remove_equal, &sql.remove}) {
     const std::string plan = plan_of(db, *point);
     INFO(*point << "\n" << plan);
     CHECK(key_search(plan, "(k=?)"));
@@ -814,4 +818,322 @@ TEST_CASE("sqlite: typed Options carry max_value_size and list_page_size to crea
   const auto plain = kvstore::sqlite::create(kvstore::sqlite::Options::from_url("sqlite::memory:"));
   CHECK(plain->capabilities().max_value_bytes == kvstore::kDefaultMaxValueBytes);
   CHECK(plain->capabilities().list_page_size > 2);
+}
+
+namespace {
+
+using kvstore::Clock;
+using kvstore::SetOptions;
+
+// Exactly what the driver created and wrote before layouts had versions
+// (version 1, at commit a2f674f): the table, its sweep index, and rows
+// written by its upsert.
+void create_v1_table(SQLite::Database& db, const std::string& table) {
+  const std::string t = "\"" + table + "\"";
+  db.exec("CREATE TABLE IF NOT EXISTS " + t +
+          " (k BLOB NOT NULL PRIMARY KEY, v TEXT NOT NULL, expires_at INTEGER)");
+  db.exec("CREATE INDEX IF NOT EXISTS \"" + table + "_expires_at\" ON " + t +
+          " (expires_at) WHERE expires_at IS NOT NULL");
+}
+
+void put_v1_row(SQLite::Database& db, const std::string& table, const KvKey& key,
+                const std::string& json, std::optional<std::int64_t> expires_at_ms) {
+  SQLite::Statement s(db, "INSERT INTO \"" + table +
+                              "\" (k, v, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (k) DO "
+                              "UPDATE SET v = excluded.v, expires_at = excluded.expires_at");
+  const std::string encoded = kvstore::encode_key(key);
+  s.bind(1, encoded.data(), static_cast<int>(encoded.size()));
+  s.bind(2, json);
+  if (expires_at_ms) {
+    s.bind(3, *expires_at_ms);
+  } else {
+    s.bind(3);
+  }
+  s.exec();
+}
+
+std::int64_t epoch_ms(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Clock::time_point from_ms(std::int64_t ms) {
+  return Clock::time_point(std::chrono::milliseconds(ms));
+}
+
+std::optional<int> layout_row(SQLite::Database& db, const std::string& table) {
+  if (!db.tableExists("kvstore_layout")) return std::nullopt;
+  SQLite::Statement s(db, "SELECT version FROM kvstore_layout WHERE table_name = ?1");
+  s.bind(1, table);
+  if (!s.executeStep()) return std::nullopt;
+  return s.getColumn(0).getInt();
+}
+
+std::string columns_of(SQLite::Database& db, const std::string& table) {
+  SQLite::Statement s(db, "SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+  s.bind(1, table);
+  std::string names;
+  while (s.executeStep()) names += (names.empty() ? "" : ",") + s.getColumn(0).getString();
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: a version 1 table is upgraded in place on first use", "[sqlite][layout]") {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  const std::int64_t hour_from_now = epoch_ms(Clock::now() + 1h);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = wal");
+    for (const std::string table : {"kv", "other"}) {
+      create_v1_table(db, table);
+      put_v1_row(db, table, {"permanent"}, R"({"a":1,"b":[1,2,3]})", std::nullopt);
+      put_v1_row(db, table, {"ttl", "long"}, R"("hour")", hour_from_now);
+      put_v1_row(db, table, {"ttl", "short"}, R"("brief")", epoch_ms(Clock::now() + 400ms));
+      put_v1_row(db, table, {"expired"}, "1", epoch_ms(Clock::now() - 1s));
+      put_v1_row(db, table, {"raw"}, R"({"b":2, "a":1})", std::nullopt);
+    }
+  }
+  auto store = kvstore::open("sqlite:" + path + "?table=kv");
+  CHECK(store->get({"permanent"}) == Value{{"a", 1}, {"b", {1, 2, 3}}});
+  CHECK(store->get_json({"raw"}) == std::optional<std::string>(R"({"b":2, "a":1})"));
+  CHECK_FALSE(store->get({"expired"}).has_value());
+
+  const auto permanent = store->get_entry({"permanent"});
+  REQUIRE(permanent.has_value());
+  CHECK_FALSE(permanent->metadata.has_value());
+  CHECK_FALSE(permanent->expires_at.has_value());
+  const auto long_ttl = store->get_entry({"ttl", "long"});
+  REQUIRE(long_ttl.has_value());
+  CHECK(long_ttl->value == Value("hour"));
+  CHECK_FALSE(long_ttl->metadata.has_value());
+  CHECK(long_ttl->expires_at == std::optional<Clock::time_point>(from_ms(hour_from_now)));
+
+  std::vector<KvKey> listed;
+  for (const auto& entry : store->list()) {
+    listed.push_back(entry.key);
+    CHECK_FALSE(entry.metadata.has_value());
+    CHECK(entry.expires_at.has_value() == (entry.key.at(0) == "ttl"));
+  }
+  CHECK(listed == std::vector<KvKey>{{"permanent"}, {"raw"}, {"ttl", "long"}, {"ttl", "short"}});
+  std::vector<KvKey> keys;
+  for (const auto& entry : store->list_keys({"ttl"})) keys.push_back(entry.key);
+  CHECK(keys == std::vector<KvKey>{{"ttl", "long"}, {"ttl", "short"}});
+
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    CHECK(layout_row(db, "kv") == std::optional<int>(2));
+    CHECK(columns_of(db, "kv") == "k,v,expires_at,metadata");
+    // A table is upgraded when a store opens it, not when its file is opened.
+    CHECK_FALSE(layout_row(db, "other").has_value());
+    CHECK(columns_of(db, "other") == "k,v,expires_at");
+  }
+
+  // The short TTL still runs out, and the upgraded table takes metadata.
+  std::this_thread::sleep_for(500ms);
+  CHECK_FALSE(store->get({"ttl", "short"}).has_value());
+  store->set({"raw"}, 2, SetOptions{.ttl = std::nullopt, .metadata = Value{{"m", true}}});
+  CHECK(store->get_entry({"raw"})->metadata == std::optional<Value>(Value{{"m", true}}));
+
+  // A second store (another open of the same file) finds it current.
+  auto again = kvstore::open("sqlite:" + path + "?table=kv");
+  CHECK(again->get({"ttl", "long"}) == Value("hour"));
+  auto other = kvstore::open("sqlite:" + path + "?table=other");
+  CHECK(other->get({"permanent"}) == Value{{"a", 1}, {"b", {1, 2, 3}}});
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(layout_row(db, "other") == std::optional<int>(2));
+}
+
+TEST_CASE("sqlite: processes upgrading one version 1 table at once all succeed",
+          "[sqlite][layout][processes]") {
+  TempDir dir;
+  const std::string path = dir.file("race.db");
+  constexpr int kEntries = 200;
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = wal");
+    create_v1_table(db, "kv");
+    SQLite::Transaction transaction(db);
+    for (int i = 0; i < kEntries; ++i) {
+      put_v1_row(db, "kv", {"k", std::to_string(i)}, std::to_string(i),
+                 i % 2 ? std::optional<std::int64_t>(epoch_ms(Clock::now() + 1h)) : std::nullopt);
+    }
+    transaction.commit();
+  }
+  const std::vector<int> statuses = run_children(4, [&](int i) {
+    auto store = kvstore::open("sqlite:" + path + "?table=kv");
+    store->set({"child", std::to_string(i)}, i,
+               SetOptions{.ttl = std::nullopt, .metadata = Value(i)});
+    std::size_t n = 0;
+    for (const auto& entry : store->list_keys({"k"})) {
+      if (entry.expires_at.has_value() != (std::stoi(entry.key.at(1)) % 2 == 1)) return 2;
+      ++n;
+    }
+    return n == kEntries ? 0 : 1;
+  });
+  CHECK(statuses == std::vector<int>(4, 0));
+  auto store = kvstore::open("sqlite:" + path + "?table=kv");
+  for (int i = 0; i < 4; ++i) {
+    CHECK(store->get_entry({"child", std::to_string(i)})->metadata ==
+          std::optional<Value>(Value(i)));
+  }
+  for (int i = 0; i < kEntries; ++i) CHECK(store->get({"k", std::to_string(i)}) == Value(i));
+}
+
+TEST_CASE("sqlite: a newer layout version fails every call with unsupported", "[sqlite][layout]") {
+  TempDir dir;
+  const std::string path = dir.file("newer.db");
+  kvstore::open("sqlite:" + path + "?table=kv")->set({"a"}, 1);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE kvstore_layout SET version = 3 WHERE table_name = 'kv'");
+  }
+  auto store = kvstore::open("sqlite:" + path + "?table=kv");
+  const std::vector<std::function<void()>> calls = {
+      [&] { store->get({"a"}); },
+      [&] { store->set({"b"}, 2); },
+      [&] { store->get_entry({"a"}); },
+      [&] {
+        for (const auto& entry : store->list_keys()) (void)entry;
+      },
+      [&] { store->get({"a"}); },
+  };
+  for (const auto& call : calls) {
+    std::string message;
+    CHECK(error_of(call, &message) == ErrorCode::unsupported);
+    CHECK(message.find("layout version 3 is newer than this kvstore supports (2)") !=
+          std::string::npos);
+  }
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT count(*) FROM kv").getInt() == 1);
+  CHECK(layout_row(db, "kv") == std::optional<int>(3));
+  // Other tables of the file are not concerned.
+  kvstore::open("sqlite:" + path + "?table=kv2")->set({"a"}, 1);
+}
+
+TEST_CASE("sqlite: the layout table's name is not a data table", "[sqlite][layout][url]") {
+  for (const char* name : {"kvstore_layout", "KVSTORE_Layout"}) {
+    std::string message;
+    CHECK(error_of([&] { kvstore::open(std::string("sqlite::memory:?table=") + name); },
+                   &message) == ErrorCode::invalid_argument);
+    CHECK(message.find("reserved") != std::string::npos);
+  }
+}
+
+TEST_CASE("sqlite: metadata and expiry are stored as written", "[sqlite][metadata]") {
+  TempDir dir;
+  const std::string path = dir.file("meta.db");
+  auto store = kvstore::open("sqlite:" + path + "?table=kv");
+  const Clock::time_point at = std::chrono::floor<std::chrono::milliseconds>(Clock::now() + 2h);
+  store->set({"null"}, 1, SetOptions{.ttl = std::nullopt, .metadata = Value(nullptr)});
+  store->set({"none"}, 1);
+  store->set({"at"}, 1,
+             SetOptions{.ttl = std::nullopt, .expires_at = at, .metadata = Value{{"x", "y"}}});
+  store->set_many({{{"many", "1"}, 1, SetOptions{.ttl = std::nullopt, .metadata = Value("m1")}},
+                   {{"many", "2"}, 2, SetOptions{.ttl = std::nullopt, .expires_at = at}}});
+  CHECK_FALSE(
+      store->cas({"null"}, 2, 3, SetOptions{.ttl = std::nullopt, .metadata = Value("lost")}));
+  CHECK(store->cas({"none"}, 1, 4,
+                   SetOptions{.ttl = std::nullopt, .expires_at = at, .metadata = Value(false)}));
+  CHECK(
+      store->cas({"new"}, std::nullopt, 5, SetOptions{.ttl = std::nullopt, .metadata = Value(0)}));
+
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  auto raw = [&](const KvKey& key) {
+    SQLite::Statement s(db, "SELECT metadata, expires_at FROM kv WHERE k = ?1");
+    const std::string encoded = kvstore::encode_key(key);
+    s.bind(1, encoded.data(), static_cast<int>(encoded.size()));
+    REQUIRE(s.executeStep());
+    return std::pair(s.getColumn(0).isNull() ? std::optional<std::string>()
+                                             : std::optional(s.getColumn(0).getString()),
+                     s.getColumn(1).isNull() ? std::optional<std::int64_t>()
+                                             : std::optional(s.getColumn(1).getInt64()));
+  };
+  // JSON null is the text "null"; no metadata is SQL NULL.
+  CHECK(raw({"null"}).first == std::optional<std::string>("null"));
+  CHECK(raw({"many", "2"}).first == std::nullopt);
+  CHECK(raw({"none"}) ==
+        std::pair(std::optional<std::string>("false"), std::optional<std::int64_t>(epoch_ms(at))));
+  CHECK(raw({"at"}).second == std::optional<std::int64_t>(epoch_ms(at)));
+
+  CHECK(store->get_entry({"null"})->metadata == std::optional<Value>(Value(nullptr)));
+  CHECK(store->get_entry({"new"})->metadata == std::optional<Value>(Value(0)));
+  const auto entry = store->get_entry({"at"});
+  REQUIRE(entry.has_value());
+  CHECK(entry->expires_at == std::optional<Clock::time_point>(at));
+  std::vector<std::pair<std::optional<Value>, std::optional<Clock::time_point>>> listed, keys;
+  for (const auto& e : store->list({"many"})) listed.emplace_back(e.metadata, e.expires_at);
+  for (const auto& e : store->list_keys({"many"})) keys.emplace_back(e.metadata, e.expires_at);
+  const decltype(listed) expected = {{Value("m1"), std::nullopt}, {std::nullopt, at}};
+  CHECK(listed == expected);
+  CHECK(keys == expected);
+  // A write without metadata or expiry leaves neither.
+  store->set({"at"}, 2);
+  CHECK(raw({"at"}) == std::pair(std::optional<std::string>(), std::optional<std::int64_t>()));
+}
+
+TEST_CASE("sqlite: list_keys reads the covering index and no value", "[sqlite][plan]") {
+  TempDir dir;
+  const std::string path = dir.file("keys.db");
+  constexpr int kEntries = 16;
+  const std::string big(1 << 20, 'x');  // 1 MiB each: 256 pages of overflow
+  {
+    auto store = kvstore::open("sqlite:" + path + "?table=plan");
+    for (int i = 0; i < kEntries; ++i) {
+      store->set({"p", std::to_string(i)}, big,
+                 i % 2 ? SetOptions{1h} : SetOptions{.ttl = std::nullopt, .metadata = Value(i)});
+    }
+    int listed = 0;
+    for (const auto& entry : store->list_keys({"p"})) {
+      CHECK(entry.metadata.has_value() != entry.expires_at.has_value());
+      ++listed;
+    }
+    CHECK(listed == kEntries);
+  }
+  const kvstore::sqlite::detail::Sql sql("plan");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("ANALYZE");
+    for (const std::string* keys : {&sql.list_keys_bounded, &sql.list_keys_unbounded}) {
+      const std::string plan = plan_of(db, *keys);
+      INFO(*keys << "\n" << plan);
+      CHECK(plan.find("USING COVERING INDEX plan_keys (k>?") != std::string::npos);
+      CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+      SQLite::Statement s(db, *keys);
+      std::vector<std::string> columns;
+      for (int i = 0; i < s.getColumnCount(); ++i) columns.emplace_back(s.getColumnName(i));
+      CHECK(columns == std::vector<std::string>{"k", "metadata", "expires_at"});
+    }
+  }
+  // Bytes a cold connection reads (pread, counted by the kernel in
+  // /proc/self/io's rchar, whatever SQLite's cache does) to answer a listing.
+  auto bytes_read = [&](const std::string& statement) {
+    auto rchar = [] {
+      std::ifstream io("/proc/self/io");
+      std::string field;
+      std::int64_t value = 0;
+      while (io >> field >> value) {
+        if (field == "rchar:") return value;
+      }
+      return std::int64_t{-1};
+    };
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement s(db, statement);
+    const std::string begin = kvstore::encode_key({"p"});
+    s.bind(1, begin.data(), static_cast<int>(begin.size()));
+    s.bind(3, static_cast<std::int64_t>(0));
+    s.bind(4, static_cast<std::int64_t>(1000));
+    const std::int64_t before = rchar();
+    int rows = 0;
+    while (s.executeStep()) ++rows;
+    const std::int64_t after = rchar();
+    CHECK(rows == kEntries);
+    REQUIRE(before >= 0);
+    return after - before;
+  };
+  const std::int64_t keys_bytes = bytes_read(sql.list_keys_unbounded);
+  const std::int64_t list_bytes = bytes_read(sql.list_unbounded);
+  INFO("bytes read: list_keys " << keys_bytes << ", list " << list_bytes);
+  CHECK(keys_bytes < 64 * 1024);
+  CHECK(list_bytes > kEntries * (1 << 20));
 }
