@@ -17,7 +17,29 @@ std::string create_table_sql(const std::string& qualified) {
   return "CREATE TABLE IF NOT EXISTS " + qualified +
          " (k text COLLATE \"C\" PRIMARY KEY,"
          " v text COLLATE \"C\" NOT NULL,"
-         " expires_at timestamptz)";
+         " expires_at timestamptz,"
+         " metadata text COLLATE \"C\")";
+}
+
+std::string upgrade_sql(const std::string& qualified) {
+  return "ALTER TABLE " + qualified + " ADD COLUMN IF NOT EXISTS metadata text COLLATE \"C\"";
+}
+
+std::string record_layout_sql(const std::string& qualified) {
+  return "COMMENT ON TABLE " + qualified + " IS '" + std::string(kLayoutPrefix) +
+         std::to_string(kLayoutVersion) + "'";
+}
+
+std::optional<long long> recorded_layout(std::string_view comment) {
+  if (comment.substr(0, kLayoutPrefix.size()) != kLayoutPrefix) return std::nullopt;
+  const std::string_view digits = comment.substr(kLayoutPrefix.size());
+  if (digits.empty() || digits.size() > 9) return std::nullopt;
+  long long n = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
 }
 
 std::string create_index_sql(const std::string& qualified, const std::string& quoted_index) {
@@ -38,7 +60,8 @@ std::string describe_table_sql(const std::string& table_literal) {
          " EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
          "   ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
          "  WHERE i.indrelid = t.oid AND i.indisunique AND i.indnkeyatts = 1 AND "
-         "a.attname = 'k')"
+         "a.attname = 'k'),"
+         " coalesce(obj_description(t.oid, 'pg_class'), '')"
          " FROM t";
 }
 
@@ -56,41 +79,62 @@ std::string index_name(const std::string& table) {
 
 std::vector<std::pair<std::string, std::string>> statements(const std::string& t) {
   const std::string live = "(expires_at IS NULL OR expires_at > now())";
-  const std::string expiry = "now() + $3::bigint * interval '1 millisecond'";
+  // $n: a TTL in ms on the server's clock; $m: an absolute time in ms since
+  // the Unix epoch. At most one is set; neither gives NULL (permanent). The
+  // absolute form is exact: the interval product is 1000 * m microseconds,
+  // which a double holds exactly for every system_clock time.
+  const auto expiry = [](int n, int m) {
+    const std::string ttl = "$" + std::to_string(n);
+    const std::string at = "$" + std::to_string(m);
+    return "coalesce(now() + " + ttl +
+           "::bigint * interval '1 millisecond', timestamptz 'epoch' + " + at +
+           "::bigint * interval '1 millisecond')";
+  };
+  // Expiry goes back as integer microseconds since the epoch (extract gives
+  // numeric on PostgreSQL 14 and later: exact).
+  const std::string expires_us = "(extract(epoch FROM expires_at) * 1000000)::bigint";
+  const std::string replace_all =
+      " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, expires_at = EXCLUDED.expires_at,"
+      " metadata = EXCLUDED.metadata";
   return {
       {kGet, "SELECT v FROM " + t + " WHERE k = $1 AND " + live},
-      {kSet, "INSERT INTO " + t + " AS cur (k, v, expires_at) VALUES ($1, $2, " + expiry +
-                 ") ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
-                 " expires_at = EXCLUDED.expires_at"},
+      {kGetEntry, "SELECT v, metadata, " + expires_us + " FROM " + t + " WHERE k = $1 AND " + live},
+      {kSet, "INSERT INTO " + t + " AS cur (k, v, expires_at, metadata) VALUES ($1, $2, " +
+                 expiry(3, 4) + ", $5)" + replace_all},
       {kRemove, "DELETE FROM " + t + " WHERE k = $1"},
       // Writes only over an expired row; returns no row when a live one exists.
-      {kCreate, "INSERT INTO " + t + " AS cur (k, v, expires_at) VALUES ($1, $2, " + expiry +
-                    ") ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
-                    " expires_at = EXCLUDED.expires_at WHERE cur.expires_at <= now()"},
-      {kReplace, "UPDATE " + t +
-                     " SET v = $3, expires_at = now() + $4::bigint * interval"
-                     " '1 millisecond' WHERE k = $1 AND v = $2 AND " +
-                     live},
+      {kCreate, "INSERT INTO " + t + " AS cur (k, v, expires_at, metadata) VALUES ($1, $2, " +
+                    expiry(3, 4) + ", $5)" + replace_all + " WHERE cur.expires_at <= now()"},
+      {kReplace, "UPDATE " + t + " SET v = $3, expires_at = " + expiry(4, 5) +
+                     ", metadata = $6 WHERE k = $1 AND v = $2 AND " + live},
       {kDeleteIf, "DELETE FROM " + t + " WHERE k = $1 AND v = $2 AND " + live},
       {kAbsent, "SELECT NOT EXISTS (SELECT 1 FROM " + t + " WHERE k = $1 AND " + live + ")"},
-      {kList,
-       "SELECT k, v FROM " + t + " WHERE k >= $1 AND k < $2 AND " + live + " ORDER BY k LIMIT $3"},
-      {kListOpen, "SELECT k, v FROM " + t + " WHERE k >= $1 AND " + live + " ORDER BY k LIMIT $2"},
-      // The inner SELECT walks the partial expiry index; the outer
-      // condition re-checks rows a concurrent write just made live again.
+      {kList, "SELECT k, v, metadata, " + expires_us + " FROM " + t +
+                  " WHERE k >= $1 AND k < $2 AND " + live + " ORDER BY k LIMIT $3"},
+      {kListOpen, "SELECT k, v, metadata, " + expires_us + " FROM " + t + " WHERE k >= $1 AND " +
+                      live + " ORDER BY k LIMIT $2"},
+      // Keys-only listings name no v: a large value stays in its TOAST
+      // table, unread, and nothing of it crosses the wire.
+      {kListKeys, "SELECT k, metadata, " + expires_us + " FROM " + t +
+                      " WHERE k >= $1 AND k < $2 AND " + live + " ORDER BY k LIMIT $3"},
+      {kListKeysOpen, "SELECT k, metadata, " + expires_us + " FROM " + t + " WHERE k >= $1 AND " +
+                          live + " ORDER BY k LIMIT $2"},
       // The bulk calls: one statement each, so each is atomic and sees one
       // snapshot. Arrays come in PostgreSQL's binary format (ArrayParam).
       {kGetMany, "SELECT k, v FROM " + t + " WHERE k = ANY($1::text[]) AND " + live},
-      // NULL ttl gives NULL expires_at (permanent), as in kSet. The driver
-      // sends the rows in key order, so concurrent batches lock rows in one
-      // order and cannot deadlock each other.
+      // Expiry and metadata as in kSet, per row. The driver sends the rows in
+      // key order, so concurrent batches lock rows in one order and cannot
+      // deadlock each other.
       {kSetMany, "INSERT INTO " + t +
-                     " AS cur (k, v, expires_at) SELECT w.k, w.v,"
-                     " now() + w.ttl * interval '1 millisecond'"
-                     " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS w(k, v, ttl)"
-                     " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v,"
-                     " expires_at = EXCLUDED.expires_at"},
+                     " AS cur (k, v, expires_at, metadata) SELECT w.k, w.v,"
+                     " coalesce(now() + w.ttl * interval '1 millisecond',"
+                     " timestamptz 'epoch' + w.at * interval '1 millisecond'), w.m"
+                     " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+                     " $5::text[]) AS w(k, v, ttl, at, m)" +
+                     replace_all},
       {kRemoveMany, "DELETE FROM " + t + " WHERE k = ANY($1::text[])"},
+      // The inner SELECT walks the partial expiry index; the outer
+      // condition re-checks rows a concurrent write just made live again.
       {kSweep, "DELETE FROM " + t + " WHERE k IN (SELECT k FROM " + t +
                    " WHERE expires_at <= now() ORDER BY expires_at LIMIT $1"
                    " FOR UPDATE SKIP LOCKED) AND expires_at <= now()"},
@@ -109,6 +153,14 @@ ArrayParam::ArrayParam(std::uint32_t element_oid, std::size_t count, std::size_t
 void ArrayParam::add(std::string_view text) {
   put32(static_cast<std::uint32_t>(text.size()));
   bytes_.append(text);
+}
+
+void ArrayParam::add_nullable(const std::optional<std::string>& text) {
+  if (!text) {
+    put32(0xFFFFFFFFu);  // length -1: NULL
+    return;
+  }
+  add(std::string_view(*text));
 }
 
 void ArrayParam::add(std::optional<std::int64_t> number) {

@@ -129,6 +129,43 @@ std::string text_at(const Result& r, int row, int column) {
                      static_cast<std::size_t>(PQgetlength(r.get(), row, column)));
 }
 
+std::optional<std::string> nullable_text_at(const Result& r, int row, int column) {
+  if (PQgetisnull(r.get(), row, column) != 0) return std::nullopt;
+  return text_at(r, row, column);
+}
+
+// A column of expires_us (postgres_sql.cpp): integer microseconds since the
+// Unix epoch, or NULL for an entry that never expires.
+std::optional<Clock::time_point> expiry_at(const Result& r, int row, int column) {
+  if (PQgetisnull(r.get(), row, column) != 0) return std::nullopt;
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(
+      std::chrono::microseconds(std::stoll(PQgetvalue(r.get(), row, column)))));
+}
+
+// The text parameters of a write's expiry and metadata; pointers into *this,
+// so it must outlive the statement.
+struct WriteParams {
+  explicit WriteParams(const StoredOptions& options)
+      : ttl_text(options.ttl ? std::to_string(options.ttl->count()) : std::string()),
+        at_text(options.expires_at ? std::to_string(millis_since_epoch(*options.expires_at))
+                                   : std::string()),
+        ttl(options.ttl ? ttl_text.c_str() : nullptr),
+        at(options.expires_at ? at_text.c_str() : nullptr),
+        metadata(options.metadata ? options.metadata->c_str() : nullptr) {}
+  WriteParams(const WriteParams&) = delete;
+  WriteParams& operator=(const WriteParams&) = delete;
+
+  static std::int64_t millis_since_epoch(Clock::time_point at) {
+    return std::chrono::floor<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  }
+
+  const std::string ttl_text;
+  const std::string at_text;
+  const char* const ttl;       // nullptr: SQL NULL
+  const char* const at;        // nullptr: SQL NULL
+  const char* const metadata;  // nullptr: SQL NULL, no metadata
+};
+
 std::int64_t affected_rows(const Result& r) {
   const char* n = PQcmdTuples(r.get());
   return *n == '\0' ? 0 : std::stoll(n);
@@ -239,14 +276,22 @@ class PostgresStore final : public Driver {
     });
   }
 
-  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
+  std::optional<StoredEntry> do_get_entry(const std::string& key) override {
+    return call(Idempotence::idempotent, false, [&](PGconn* c) -> std::optional<StoredEntry> {
+      const Result r = exec_prepared(c, kGetEntry, {key.c_str()});
+      if (PQntuples(r.get()) == 0) return std::nullopt;
+      return StoredEntry{key, text_at(r, 0, 0), nullable_text_at(r, 0, 1), expiry_at(r, 0, 2)};
+    });
+  }
+
+  void do_set(const std::string& key, std::string_view json,
+              const StoredOptions& options) override {
     const std::string value(json);
-    const std::string t = ttl ? std::to_string(ttl->count()) : std::string();
+    const WriteParams p(options);
     call(
         Idempotence::idempotent_write, true,
         [&](PGconn* c) {
-          exec_prepared(c, kSet, {key.c_str(), value.c_str(), ttl ? t.c_str() : nullptr});
+          exec_prepared(c, kSet, {key.c_str(), value.c_str(), p.ttl, p.at, p.metadata});
           return 0;
         },
         /*sweep=*/true);
@@ -296,17 +341,27 @@ class PostgresStore final : public Driver {
     }
     ArrayParam keys(ArrayParam::kText, writes.size(), key_bytes);
     ArrayParam values(ArrayParam::kText, writes.size(), json_bytes);
+    std::size_t metadata_bytes = 0;
+    for (const StoredWrite& w : writes)
+      metadata_bytes += w.options.metadata ? w.options.metadata->size() : 0;
     ArrayParam ttls(ArrayParam::kInt8, writes.size(), 8 * writes.size());
+    ArrayParam ats(ArrayParam::kInt8, writes.size(), 8 * writes.size());
+    ArrayParam metadata(ArrayParam::kText, writes.size(), metadata_bytes);
     for (const std::size_t i : key_order(
              writes.size(), [&](std::size_t i) -> const std::string& { return writes[i].key; })) {
+      const StoredOptions& o = writes[i].options;
       keys.add(writes[i].key);
       values.add(writes[i].json);
-      ttls.add(writes[i].options.ttl ? std::optional<std::int64_t>(writes[i].options.ttl->count()) : std::nullopt);
+      ttls.add(o.ttl ? std::optional<std::int64_t>(o.ttl->count()) : std::nullopt);
+      ats.add(o.expires_at
+                  ? std::optional<std::int64_t>(WriteParams::millis_since_epoch(*o.expires_at))
+                  : std::nullopt);
+      metadata.add_nullable(o.metadata);
     }
     call(
         Idempotence::idempotent_write, true,
         [&](PGconn* c) {
-          exec_prepared_binary(c, kSetMany, {&keys, &values, &ttls});
+          exec_prepared_binary(c, kSetMany, {&keys, &values, &ttls, &ats, &metadata});
           return 0;
         },
         /*sweep=*/true);
@@ -332,11 +387,9 @@ class PostgresStore final : public Driver {
   // INSERT ... ON CONFLICT either inserts or locks the existing row.
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
                std::optional<std::string_view> desired, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
     const std::string want = desired ? std::string(*desired) : std::string();
     const std::string have = expected ? std::string(*expected) : std::string();
-    const std::string t = ttl ? std::to_string(ttl->count()) : std::string();
-    const char* ttl_param = ttl ? t.c_str() : nullptr;
+    const WriteParams p(options);
     const bool reads_only = !expected && !desired;
     return call(
         reads_only ? Idempotence::idempotent : Idempotence::not_idempotent, !reads_only,
@@ -344,9 +397,10 @@ class PostgresStore final : public Driver {
           if (reads_only) return text_at(exec_prepared(c, kAbsent, {key.c_str()}), 0, 0) == "t";
           Result r(nullptr, PQclear);
           if (!expected) {
-            r = exec_prepared(c, kCreate, {key.c_str(), want.c_str(), ttl_param});
+            r = exec_prepared(c, kCreate, {key.c_str(), want.c_str(), p.ttl, p.at, p.metadata});
           } else if (desired) {
-            r = exec_prepared(c, kReplace, {key.c_str(), have.c_str(), want.c_str(), ttl_param});
+            r = exec_prepared(c, kReplace,
+                              {key.c_str(), have.c_str(), want.c_str(), p.ttl, p.at, p.metadata});
           } else {
             r = exec_prepared(c, kDeleteIf, {key.c_str(), have.c_str()});
           }
@@ -356,20 +410,36 @@ class PostgresStore final : public Driver {
   }
 
   std::vector<StoredEntry> do_list(const KeyRange& range, std::size_t limit) override {
+    return list_page(range, limit, kList, kListOpen, /*values=*/true);
+  }
+
+  // One statement per page that names no value column (postgres_sql.cpp).
+  std::vector<StoredEntry> do_list_keys(const KeyRange& range, std::size_t limit) override {
+    return list_page(range, limit, kListKeys, kListKeysOpen, /*values=*/false);
+  }
+
+ private:
+  // Rows (k, [v,] metadata, expires_us), as the list statements give them.
+  std::vector<StoredEntry> list_page(const KeyRange& range, std::size_t limit, const char* bounded,
+                                     const char* open, bool values) {
     return call(Idempotence::idempotent, false, [&](PGconn* c) {
       const std::string n = std::to_string(limit);
       const Result r =
-          range.end ? exec_prepared(c, kList, {range.begin.c_str(), range.end->c_str(), n.c_str()})
-                    : exec_prepared(c, kListOpen, {range.begin.c_str(), n.c_str()});
+          range.end
+              ? exec_prepared(c, bounded, {range.begin.c_str(), range.end->c_str(), n.c_str()})
+              : exec_prepared(c, open, {range.begin.c_str(), n.c_str()});
       const int rows = PQntuples(r.get());
+      const int meta = values ? 2 : 1;
       std::vector<StoredEntry> page;
       page.reserve(static_cast<std::size_t>(rows));
-      for (int i = 0; i < rows; ++i) page.push_back({text_at(r, i, 0), text_at(r, i, 1)});
+      for (int i = 0; i < rows; ++i) {
+        page.push_back({text_at(r, i, 0), values ? text_at(r, i, 1) : std::string(),
+                        nullable_text_at(r, i, meta), expiry_at(r, i, meta + 1)});
+      }
       return page;
     });
   }
 
- private:
   // Runs `body` as one autocommit statement on a pooled session, through the
   // kit's retry runner (which waits at most pool_timeout for a slot).
   //
@@ -500,8 +570,12 @@ class PostgresStore final : public Driver {
     try {
       exec(db, "SELECT pg_advisory_xact_lock(hashtextextended(" +
                    literal(s, "kvstore:" + qualified_) + ", 0))");
+      const bool created =
+          text_at(exec(db, "SELECT to_regclass(" + literal(s, qualified_) + ") IS NULL"), 0, 0) ==
+          "t";
       exec(db, create_table_sql(qualified_));
-      check_columns(s);
+      if (created) exec(db, record_layout_sql(qualified_));
+      check_layout(s);
       exec(db, create_index_sql(qualified_, s.db.quote_name(index_name(s_.table))));
       exec(db, "COMMIT");
     } catch (...) {
@@ -518,18 +592,40 @@ class PostgresStore final : public Driver {
     return quoted.get();
   }
 
-  // An existing table of the same name that kvstore did not create would
-  // otherwise fail every statement with an obscure "column does not exist".
-  void check_columns(Session& s) {
+  // Checks that the table is one of ours, and upgrades a layout-1 table in
+  // place (the caller holds the advisory lock, inside the transaction that
+  // commits the upgrade). A foreign table of the same name would otherwise
+  // fail every statement with an obscure "column does not exist"; a table of
+  // a newer layout would be written wrongly.
+  void check_layout(Session& s) {
     const Result r = exec(s.raw, describe_table_sql(literal(s, qualified_)));
     const std::string columns = text_at(r, 0, 0);
     const bool unique_k = text_at(r, 0, 1) == "t";
-    if (columns == kExpectedColumns && unique_k) return;
+    const std::optional<long long> recorded = recorded_layout(text_at(r, 0, 2));
+    if (recorded && *recorded > kLayoutVersion) {
+      fail(ErrorCode::unsupported, "table " + qualified_ + " in " + s_.target +
+                                       ": its layout version " + std::to_string(*recorded) +
+                                       " is newer than this kvstore supports (" +
+                                       std::to_string(kLayoutVersion) +
+                                       "); use a newer kvstore, or another table with ?table=");
+    }
+    if (unique_k && columns == kColumnsV2) {
+      if (!recorded || *recorded != kLayoutVersion) exec(s.raw, record_layout_sql(qualified_));
+      return;
+    }
+    // Layout 1 recorded no version; its columns say what it is.
+    if (unique_k && columns == kColumnsV1 && (!recorded || *recorded == 1)) {
+      exec(s.raw, upgrade_sql(qualified_));
+      exec(s.raw, record_layout_sql(qualified_));
+      return;
+    }
+    const bool ours = columns == kColumnsV1 || columns == kColumnsV2;
     fail(ErrorCode::invalid_argument,
          "table " + qualified_ + " in " + s_.target + " is not a kvstore table: its columns are (" +
-             columns + ")" + (columns == kExpectedColumns ? " without a primary key on k" : "") +
-             "; kvstore expects exactly (" + std::string(kExpectedColumns) +
-             ") with a primary key on k; choose another with ?table=");
+             columns + ")" + (ours ? " without a primary key on k" : "") +
+             "; kvstore expects exactly (" + std::string(kColumnsV2) +
+             ") with a primary key on k (or the same without metadata, which it upgrades); "
+             "choose another with ?table=");
   }
 
   // Piggy-backs one bounded, index-driven batch delete of expired rows on a

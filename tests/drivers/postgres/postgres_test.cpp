@@ -1,6 +1,8 @@
 // PostgreSQL driver tests beyond the shared conformance suite. They need the
 // server in KVSTORE_TEST_POSTGRES_URL (scripts/test-services.sh start).
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,16 +14,21 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <kvstore/driver.h>
+#include <kvstore/key_encoding.h>
 #include <kvstore/kvstore.h>
 #include <kvstore/postgres.h>
 
@@ -1088,4 +1095,422 @@ TEST_CASE("postgres driver: bulk: a dropped table is recreated by a bulk write",
   store->set_many({{{"a"}, Value(2)}, {{"b"}, Value(3), {1h}}});
   const auto values = store->get_many({{"a"}, {"b"}, {"c"}});
   CHECK(values == std::vector<std::optional<Value>>{Value(2), Value(3), std::nullopt});
+}
+
+// --- Metadata, absolute expiry, keys-only listings, layout versions ---------
+
+namespace {
+
+using kvstore::Clock;
+using kvstore::SetOptions;
+
+// Bytes this process has received over TCP so far, summed over its sockets
+// (the kernel's count of payload bytes, tcpi_bytes_received).
+std::uint64_t tcp_bytes_received() {
+  std::uint64_t total = 0;
+  DIR* fds = ::opendir("/proc/self/fd");
+  REQUIRE(fds != nullptr);
+  while (const dirent* e = ::readdir(fds)) {
+    if (e->d_name[0] == '.') continue;
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    if (::getsockopt(std::atoi(e->d_name), IPPROTO_TCP, TCP_INFO, &info, &size) == 0 &&
+        size >= offsetof(tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received) {
+      total += info.tcpi_bytes_received;
+    }
+  }
+  ::closedir(fds);
+  return total;
+}
+
+std::string quoted(pqxx::connection& raw, const std::string& table) {
+  return raw.quote_name(table);
+}
+
+// The DDL of layout 1: what the driver created at a2f674f, before metadata.
+void create_v1_table(pqxx::connection& raw, const std::string& table) {
+  pqxx::nontransaction tx(raw);
+  tx.exec("CREATE TABLE " + tx.quote_name(table) +
+          " (k text COLLATE \"C\" PRIMARY KEY, v text COLLATE \"C\" NOT NULL,"
+          " expires_at timestamptz)");
+  tx.exec("CREATE INDEX " + tx.quote_name(table + "_expires_idx") + " ON " + tx.quote_name(table) +
+          " (expires_at) WHERE expires_at IS NOT NULL");
+}
+
+// A row as a2f674f's kv_set wrote it: ttl_ms < 0 writes one already expired.
+void insert_v1_row(pqxx::connection& raw, const std::string& table, const kvstore::KvKey& key,
+                   const std::string& json, std::optional<long long> ttl_ms) {
+  pqxx::nontransaction tx(raw);
+  tx.exec("INSERT INTO " + tx.quote_name(table) + " AS cur (k, v, expires_at) VALUES (" +
+          tx.quote(kvstore::encode_key(key)) + ", " + tx.quote(json) + ", now() + " +
+          (ttl_ms ? std::to_string(*ttl_ms) : std::string("NULL")) +
+          "::bigint * interval '1 millisecond')");
+}
+
+std::string one(pqxx::connection& raw, const std::string& sql) {
+  pqxx::nontransaction tx(raw);
+  const pqxx::row row = tx.exec1(sql);
+  return row[0].is_null() ? std::string("<NULL>") : row[0].as<std::string>();
+}
+
+// The stored expiry of `key` in integer microseconds since the epoch.
+std::optional<long long> raw_expiry_us(pqxx::connection& raw, const std::string& table,
+                                       const kvstore::KvKey& key) {
+  pqxx::nontransaction tx(raw);
+  const pqxx::row row =
+      tx.exec1("SELECT (extract(epoch FROM expires_at) * 1000000)::bigint FROM " +
+               tx.quote_name(table) + " WHERE k = " + tx.quote(kvstore::encode_key(key)));
+  if (row[0].is_null()) return std::nullopt;
+  return row[0].as<long long>();
+}
+
+long long micros_of(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+std::string raw_metadata(pqxx::connection& raw, const std::string& table,
+                         const kvstore::KvKey& key) {
+  return one(raw, "SELECT metadata FROM " + raw.quote_name(table) +
+                      " WHERE k = " + raw.quote(kvstore::encode_key(key)));
+}
+
+}  // namespace
+
+TEST_CASE("postgres driver: metadata: null and absent stay apart through every write path",
+          "[metadata]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table));
+  pqxx::connection raw(server_url());
+  const Value object = {{"tag", "x"}, {"nul", std::string("a\0b", 3)}, {"n", {1, 2}}};
+
+  store->set({"m", "null"}, 1, SetOptions{.ttl = std::nullopt, .metadata = Value(nullptr)});
+  store->set({"m", "none"}, 2);
+  store->set({"m", "object"}, 3, SetOptions{.ttl = std::nullopt, .metadata = object});
+  // The column holds the JSON text as written: 'null' is metadata, NULL none.
+  CHECK(raw_metadata(raw, table, {"m", "null"}) == "null");
+  CHECK(raw_metadata(raw, table, {"m", "none"}) == "<NULL>");
+  CHECK(raw_metadata(raw, table, {"m", "object"}) == object.dump());
+
+  const auto null_entry = store->get_entry({"m", "null"});
+  REQUIRE(null_entry);
+  REQUIRE(null_entry->metadata.has_value());
+  CHECK(null_entry->metadata->is_null());
+  CHECK(null_entry->value == Value(1));
+  const auto none_entry = store->get_entry({"m", "none"});
+  REQUIRE(none_entry);
+  CHECK_FALSE(none_entry->metadata.has_value());
+  CHECK(store->get_entry({"m", "object"})->metadata == object);
+  CHECK_FALSE(store->get_entry({"m", "missing"}).has_value());
+
+  // cas: a swap writes its metadata; a failed one changes nothing.
+  CHECK(store->cas({"m", "cas"}, std::nullopt, Value(1),
+                   SetOptions{.ttl = std::nullopt, .metadata = Value(nullptr)}));
+  CHECK(raw_metadata(raw, table, {"m", "cas"}) == "null");
+  CHECK_FALSE(store->cas({"m", "cas"}, Value(9), Value(2),
+                         SetOptions{.ttl = std::nullopt, .metadata = Value("lost")}));
+  CHECK(raw_metadata(raw, table, {"m", "cas"}) == "null");
+  CHECK(store->cas({"m", "cas"}, Value(1), Value(2),
+                   SetOptions{.ttl = std::nullopt, .metadata = Value("won")}));
+  CHECK(store->get_entry({"m", "cas"})->metadata == Value("won"));
+  CHECK(store->cas({"m", "cas"}, Value(2), Value(3)));  // no metadata: none left
+  CHECK(raw_metadata(raw, table, {"m", "cas"}) == "<NULL>");
+
+  // A write without metadata leaves none.
+  store->set({"m", "object"}, 4);
+  CHECK(raw_metadata(raw, table, {"m", "object"}) == "<NULL>");
+
+  // set_many: per-row metadata, NULL elements included, replacing rows too.
+  store->set_many({{{"m", "none"}, 5, SetOptions{.ttl = std::nullopt, .metadata = object}},
+                   {{"m", "null"}, 6, {}},
+                   {{"m", "new"}, 7, SetOptions{.ttl = std::nullopt, .metadata = Value(nullptr)}}});
+  CHECK(raw_metadata(raw, table, {"m", "none"}) == object.dump());
+  CHECK(raw_metadata(raw, table, {"m", "null"}) == "<NULL>");
+  CHECK(raw_metadata(raw, table, {"m", "new"}) == "null");
+
+  // Listings carry the same, with and without values.
+  std::map<std::string, std::optional<Value>> listed_meta;
+  for (const auto& e : store->list({"m"})) listed_meta[e.key.back()] = e.metadata;
+  std::map<std::string, std::optional<Value>> keys_meta;
+  for (const auto& e : store->list_keys({"m"})) keys_meta[e.key.back()] = e.metadata;
+  CHECK(listed_meta == keys_meta);
+  REQUIRE(keys_meta.size() == 5);
+  CHECK(keys_meta["none"] == object);
+  CHECK_FALSE(keys_meta["null"].has_value());
+  REQUIRE(keys_meta["new"].has_value());
+  CHECK(keys_meta["new"]->is_null());
+  CHECK_FALSE(keys_meta["object"].has_value());
+  CHECK_FALSE(keys_meta["cas"].has_value());
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: expiry: expires_at is stored and reported to the millisecond",
+          "[ttl][metadata]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table));
+  pqxx::connection raw(server_url());
+  using std::chrono::floor;
+  using std::chrono::milliseconds;
+  // Odd milliseconds, and one close to kMaxTtl ahead (a century: the
+  // interval arithmetic must stay exact that far).
+  const Clock::time_point soon = floor<milliseconds>(Clock::now()) + 1h + 7ms;
+  const Clock::time_point far = floor<milliseconds>(Clock::now()) + kvstore::kMaxTtl - 1h + 999ms;
+  store->set({"e", "soon"}, 1, SetOptions{.ttl = std::nullopt, .expires_at = soon});
+  store->set({"e", "far"}, 2, SetOptions{.ttl = std::nullopt, .expires_at = far});
+  CHECK(raw_expiry_us(raw, table, {"e", "soon"}) == micros_of(soon));
+  CHECK(raw_expiry_us(raw, table, {"e", "far"}) == micros_of(far));
+  CHECK(store->get_entry({"e", "soon"})->expires_at == soon);
+  CHECK(store->get_entry({"e", "far"})->expires_at == far);
+
+  // A TTL write reports what the server computed from its own clock.
+  const Clock::time_point before = Clock::now();
+  store->set({"e", "ttl"}, 3, SetOptions{.ttl = 60s});
+  const Clock::time_point after = Clock::now();
+  const auto ttl_entry = store->get_entry({"e", "ttl"});
+  REQUIRE(ttl_entry);
+  REQUIRE(ttl_entry->expires_at);
+  CHECK(raw_expiry_us(raw, table, {"e", "ttl"}) == micros_of(*ttl_entry->expires_at));
+  // The server runs on this machine: its clock agrees with ours.
+  CHECK(*ttl_entry->expires_at >= before + 60s - 1s);
+  CHECK(*ttl_entry->expires_at <= after + 60s + 1s);
+
+  // cas and set_many carry expires_at too, and listings report it.
+  const Clock::time_point later = soon + 1min + 1ms;
+  CHECK(store->cas({"e", "soon"}, Value(1), Value(4),
+                   SetOptions{.ttl = std::nullopt, .expires_at = later}));
+  CHECK(raw_expiry_us(raw, table, {"e", "soon"}) == micros_of(later));
+  CHECK(store->cas({"e", "new"}, std::nullopt, Value(5),
+                   SetOptions{.ttl = std::nullopt, .expires_at = far}));
+  CHECK(raw_expiry_us(raw, table, {"e", "new"}) == micros_of(far));
+  store->set_many({{{"e", "b1"}, 6, SetOptions{.ttl = std::nullopt, .expires_at = later}},
+                   {{"e", "b2"}, 7, SetOptions{.ttl = 60s}},
+                   {{"e", "b3"}, 8, {}}});
+  CHECK(raw_expiry_us(raw, table, {"e", "b1"}) == micros_of(later));
+  CHECK(raw_expiry_us(raw, table, {"e", "b2"}).value_or(0) > micros_of(before + 59s));
+  CHECK_FALSE(raw_expiry_us(raw, table, {"e", "b3"}).has_value());
+  for (const auto& e : store->list_keys({"e"})) {
+    INFO(e.key.back());
+    CHECK(e.expires_at == store->get_entry(e.key)->expires_at);
+    const auto us = raw_expiry_us(raw, table, e.key);
+    CHECK(us.has_value() == e.expires_at.has_value());
+    if (us) CHECK(*us == micros_of(*e.expires_at));
+  }
+  // A plain set clears the expiry again.
+  store->set({"e", "far"}, 9);
+  CHECK_FALSE(store->get_entry({"e", "far"})->expires_at.has_value());
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: list_keys: listing large values moves keys, not values",
+          "[list_keys]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table + "&pool_size=1"));
+  constexpr int kEntries = 16;
+  constexpr std::size_t kValueBytes = 256 * 1024;
+  std::vector<kvstore::SetEntry> writes;
+  for (int i = 0; i < kEntries; ++i) {
+    writes.push_back({{"big", std::to_string(i)},
+                      Value(std::string(kValueBytes, static_cast<char>('a' + i))),
+                      SetOptions{.ttl = std::nullopt, .metadata = Value(i)}});
+  }
+  store->set_many(writes);
+
+  std::uint64_t start = tcp_bytes_received();
+  int keys = 0;
+  for (const auto& e : store->list_keys({"big"})) {
+    CHECK(e.metadata == Value(std::stoi(e.key.back())));
+    ++keys;
+  }
+  const std::uint64_t keys_only = tcp_bytes_received() - start;
+  start = tcp_bytes_received();
+  int entries = 0;
+  for (const auto& e : store->list({"big"}))
+    entries += e.value.get<std::string>().size() == kValueBytes;
+  const std::uint64_t with_values = tcp_bytes_received() - start;
+  INFO("list_keys received " << keys_only << " bytes, list " << with_values);
+  CHECK(keys == kEntries);
+  CHECK(entries == kEntries);
+  // The measurement sees the values when they are sent...
+  CHECK(with_values >= kEntries * kValueBytes);
+  // ...and a keys-only listing receives a few dozen bytes per key.
+  CHECK(keys_only < 4096);
+  pqxx::connection raw(server_url());
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: layout: a version-1 table is upgraded in place on first use",
+          "[layout][schema]") {
+  const std::string table = fresh_table();
+  pqxx::connection raw(server_url());
+  create_v1_table(raw, table);
+  insert_v1_row(raw, table, {"u", "plain"}, "\"hello\"", std::nullopt);
+  insert_v1_row(raw, table, {"u", "ttl"}, "{\"n\":1}", 3600000);
+  insert_v1_row(raw, table, {"u", "gone"}, "2", -1000);
+  const std::optional<long long> ttl_us = raw_expiry_us(raw, table, {"u", "ttl"});
+  REQUIRE(ttl_us);
+  const std::string q = quoted(raw, table);
+  CHECK(one(raw, "SELECT obj_description(" + raw.quote(q) + "::regclass, 'pg_class')") == "<NULL>");
+
+  auto store = kvstore::open(url_with("table=" + table));
+  CHECK(store->get({"u", "plain"}) == Value("hello"));
+  const auto plain = store->get_entry({"u", "plain"});
+  REQUIRE(plain);
+  CHECK(plain->value == Value("hello"));
+  CHECK_FALSE(plain->metadata.has_value());
+  CHECK_FALSE(plain->expires_at.has_value());
+  const auto ttl = store->get_entry({"u", "ttl"});
+  REQUIRE(ttl);
+  CHECK(ttl->value == Value({{"n", 1}}));
+  CHECK_FALSE(ttl->metadata.has_value());
+  REQUIRE(ttl->expires_at);
+  CHECK(micros_of(*ttl->expires_at) == *ttl_us);  // the TTL was kept as it was
+  CHECK_FALSE(store->get_entry({"u", "gone"}).has_value());
+  std::vector<std::string> names;
+  for (const auto& e : store->list({"u"})) names.push_back(e.key.back());
+  CHECK(names == std::vector<std::string>{"plain", "ttl"});
+  names.clear();
+  for (const auto& e : store->list_keys({"u"})) names.push_back(e.key.back());
+  CHECK(names == std::vector<std::string>{"plain", "ttl"});
+
+  // The table now has layout 2 and says so; the expiry index is still there.
+  const std::string regclass = raw.quote(q) + "::regclass";
+  CHECK(one(raw, "SELECT obj_description(" + regclass + ", 'pg_class')") == "kvstore layout 2");
+  CHECK(one(raw,
+            "SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER "
+            "BY attnum) FROM pg_attribute WHERE attrelid = " +
+                regclass + " AND attnum > 0 AND NOT attisdropped") ==
+        "k:text,v:text,expires_at:timestamp with time zone,metadata:text");
+  CHECK(one(raw, "SELECT count(*) FROM pg_indexes WHERE indexname = " +
+                     raw.quote(table + "_expires_idx")) == "1");
+  CHECK(raw_expiry_us(raw, table, {"u", "ttl"}) == ttl_us);
+
+  // And stores metadata from now on.
+  store->set({"u", "plain"}, "again", SetOptions{.ttl = std::nullopt, .metadata = Value("m")});
+  CHECK(store->get_entry({"u", "plain"})->metadata == Value("m"));
+  // A second store (a later process) finds layout 2 and changes nothing.
+  auto second = kvstore::open(url_with("table=" + table));
+  CHECK(second->get_entry({"u", "plain"})->metadata == Value("m"));
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: layout: stores upgrading one version-1 table at once all succeed",
+          "[layout][schema][concurrency]") {
+  const std::string table = fresh_table();
+  pqxx::connection raw(server_url());
+  create_v1_table(raw, table);
+  for (int i = 0; i < 50; ++i) {
+    insert_v1_row(raw, table, {"old", std::to_string(i)}, std::to_string(i),
+                  i % 2 == 0 ? std::optional<long long>(3600000) : std::nullopt);
+  }
+  const std::string url = url_with("table=" + table);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        auto store = kvstore::open(url);
+        store->set({"new", std::to_string(i)}, i,
+                   SetOptions{.ttl = std::nullopt, .metadata = Value(i)});
+      } catch (const std::exception& e) {
+        ++failures;
+        UNSCOPED_INFO(e.what());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  auto store = kvstore::open(url);
+  int old_entries = 0;
+  int with_ttl = 0;
+  for (const auto& e : store->list({"old"})) {
+    CHECK(e.value == Value(std::stoi(e.key.back())));
+    CHECK_FALSE(e.metadata.has_value());
+    with_ttl += e.expires_at.has_value();
+    ++old_entries;
+  }
+  CHECK(old_entries == 50);
+  CHECK(with_ttl == 25);
+  int new_entries = 0;
+  for (const auto& e : store->list_keys({"new"})) {
+    CHECK(e.metadata == Value(std::stoi(e.key.back())));
+    ++new_entries;
+  }
+  CHECK(new_entries == 8);
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: layout: a newer layout version fails every call as unsupported",
+          "[layout][schema]") {
+  const std::string table = fresh_table();
+  pqxx::connection raw(server_url());
+  const std::string q = quoted(raw, table);
+  {
+    pqxx::nontransaction tx(raw);
+    // What a later release might have written: more columns, version 3.
+    tx.exec("CREATE TABLE " + q +
+            " (k text COLLATE \"C\" PRIMARY KEY, v text COLLATE \"C\" NOT NULL,"
+            " expires_at timestamptz, metadata text COLLATE \"C\", tags text[])");
+    tx.exec("COMMENT ON TABLE " + q + " IS 'kvstore layout 3'");
+    tx.exec("INSERT INTO " + q + " (k, v) VALUES (" + tx.quote(kvstore::encode_key({"k"})) +
+            ", '1')");
+  }
+  auto store = kvstore::open(url_with("table=" + table));
+  const std::vector<std::function<void()>> calls = {
+      [&] { store->get({"k"}); },
+      [&] { store->set({"k"}, 2); },
+      [&] { store->get_entry({"k"}); },
+      [&] {
+        for (const auto& e : store->list_keys()) (void)e;
+      },
+      [&] { store->get({"k"}); },  // again: the check is not cached as passed
+  };
+  for (const auto& call : calls) {
+    const kvstore::Error e = error_of(call);
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(e.code() == ErrorCode::unsupported);
+    CHECK_FALSE(e.retryable());
+    CHECK(what.find("layout version 3 is newer than this kvstore supports (2)") !=
+          std::string::npos);
+    CHECK(what.find(table) != std::string::npos);
+  }
+  // Nothing was changed: not the record, not the row.
+  CHECK(one(raw, "SELECT obj_description(" + raw.quote(q) + "::regclass, 'pg_class')") ==
+        "kvstore layout 3");
+  CHECK(one(raw, "SELECT v FROM " + q) == "1");
+  drop_table(raw, table);
+}
+
+TEST_CASE(
+    "postgres driver: layout: a foreign table with the version-1 columns and more is not "
+    "upgraded",
+    "[layout][schema]") {
+  const std::string table = fresh_table();
+  pqxx::connection raw(server_url());
+  const std::string q = quoted(raw, table);
+  {
+    pqxx::nontransaction tx(raw);
+    tx.exec("CREATE TABLE " + q +
+            " (k text COLLATE \"C\" PRIMARY KEY, v text COLLATE \"C\" NOT NULL,"
+            " expires_at timestamptz, owner int)");
+  }
+  auto store = kvstore::open(url_with("table=" + table));
+  const kvstore::Error e = error_of([&] { store->set({"k"}, 1); });
+  INFO(e.what());
+  CHECK(e.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e.what()).find("owner integer") != std::string::npos);
+  const std::string regclass = raw.quote(q) + "::regclass";
+  CHECK(one(raw, "SELECT obj_description(" + regclass + ", 'pg_class')") == "<NULL>");
+  CHECK(one(raw, "SELECT count(*) FROM pg_attribute WHERE attrelid = " + regclass +
+                     " AND attname = 'metadata'") == "0");
+  drop_table(raw, table);
+}
+
+TEST_CASE("postgres driver: layout: a fresh table is created at version 2", "[layout][schema]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_with("table=" + table));
+  store->set({"k"}, 1, SetOptions{.ttl = std::nullopt, .metadata = Value("m")});
+  pqxx::connection raw(server_url());
+  CHECK(one(raw, "SELECT obj_description(" + raw.quote(quoted(raw, table)) +
+                     "::regclass, 'pg_class')") == "kvstore layout 2");
+  drop_table(raw, table);
 }
