@@ -14,7 +14,6 @@ namespace kvstore {
 
 namespace detail {
 
-
 template <class EntryType>
 class AsyncListState : public std::enable_shared_from_this<AsyncListState<EntryType>> {
  public:

@@ -257,12 +257,16 @@ StoredOptions KvStore::checked_options(const SetOptions& options) const {
     const Clock::time_point now = Clock::now();
     // Compared before rounding: rounding a time long past could overflow.
     if (*options.expires_at <= now) {
+      // now - expires_at could overflow for a time far in the past.
+      const bool recent = *options.expires_at > now - kMaxTtl;
       throw Error(ErrorCode::invalid_argument,
                   "expires_at must lie in the future; it is " +
-                      std::to_string(
-                          std::chrono::ceil<std::chrono::milliseconds>(now - *options.expires_at)
-                              .count()) +
-                      "ms in the past",
+                      (recent ? std::to_string(std::chrono::ceil<std::chrono::milliseconds>(
+                                                   now - *options.expires_at)
+                                                   .count()) +
+                                    "ms"
+                              : std::string("more than 100 years")) +
+                      " in the past",
                   driver_name_, false);
     }
     const Clock::time_point at = std::chrono::floor<std::chrono::milliseconds>(*options.expires_at);
@@ -272,10 +276,10 @@ StoredOptions KvStore::checked_options(const SetOptions& options) const {
                   false);
     }
     if (at - now > kMaxTtl) {
-      throw Error(ErrorCode::invalid_argument,
-                  "expires_at must be at most " + std::to_string(kMaxTtl.count()) +
-                      "ms (100 years) ahead",
-                  driver_name_, false);
+      throw Error(
+          ErrorCode::invalid_argument,
+          "expires_at must be at most " + std::to_string(kMaxTtl.count()) + "ms (100 years) ahead",
+          driver_name_, false);
     }
     stored.expires_at = at;
   }
@@ -361,8 +365,7 @@ bool KvStore::cas(const KvKey& key, const std::optional<Value>& expected,
 }
 
 bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expected,
-                              const std::optional<Value>& desired,
-                              const StoredOptions& options) {
+                              const std::optional<Value>& desired, const StoredOptions& options) {
   std::optional<std::string> expected_text;
   if (expected) expected_text = checked_value_text(*expected);
   std::optional<std::string> desired_text;
@@ -371,7 +374,8 @@ bool KvStore::swap_json_equal(const KvKey& key, const std::optional<Value>& expe
 
   // Fast path: values written through set() are stored in the same canonical
   // text that to_json_text() produces, so a byte comparison usually decides.
-  if (driver_->do_swap(encoded, as_view(expected_text), as_view(desired_text), options)) return true;
+  if (driver_->do_swap(encoded, as_view(expected_text), as_view(desired_text), options))
+    return true;
   if (!expected) return false;  // it had to be absent, and the swap saw it present
 
   // Slow path: the stored text may differ in bytes yet be JSON-equal (written

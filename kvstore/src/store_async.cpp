@@ -443,25 +443,24 @@ class CasMachine : public std::enable_shared_from_this<CasMachine> {
 
 void KvStore::async_cas(KvKey key, std::optional<Value> expected, std::optional<Value> desired,
                         SetOptions set_options, Callback<bool> done, CallOptions options) {
-  start_async<bool>(
-      Operation::cas, true, options, std::move(done), [&](auto& pending, AsyncContext context) {
-        check_key(key);
-        StoredOptions stored = checked_options(set_options);
-        std::optional<std::string> expected_text;
-        if (expected) expected_text = checked_value_text(*expected);
-        std::optional<std::string> desired_text;
-        if (desired) desired_text = checked_value_text(*desired);
-        auto machine = std::make_shared<detail::CasMachine>(
-            *driver_, pending, std::move(context), encode_key(key), to_display_string(key),
-            std::move(expected), std::move(expected_text), std::move(desired_text),
-            std::move(stored));
-        machine->start();
-      });
+  start_async<bool>(Operation::cas, true, options, std::move(done),
+                    [&](auto& pending, AsyncContext context) {
+                      check_key(key);
+                      StoredOptions stored = checked_options(set_options);
+                      std::optional<std::string> expected_text;
+                      if (expected) expected_text = checked_value_text(*expected);
+                      std::optional<std::string> desired_text;
+                      if (desired) desired_text = checked_value_text(*desired);
+                      auto machine = std::make_shared<detail::CasMachine>(
+                          *driver_, pending, std::move(context), encode_key(key),
+                          to_display_string(key), std::move(expected), std::move(expected_text),
+                          std::move(desired_text), std::move(stored));
+                      machine->start();
+                    });
 }
 
 void KvStore::async_list_page(KeyRange range, std::size_t limit, bool keys_only,
-                              const CallOptions& options,
-                              Callback<std::vector<StoredEntry>> done) {
+                              const CallOptions& options, Callback<std::vector<StoredEntry>> done) {
   const Operation operation = keys_only ? Operation::list_keys_page : Operation::list_page;
   start_async<std::vector<StoredEntry>>(
       operation, false, options, std::move(done), [&](auto& pending, AsyncContext context) {
@@ -475,8 +474,7 @@ void KvStore::async_list_page(KeyRange range, std::size_t limit, bool keys_only,
       });
 }
 
-void KvStore::async_get_entry(KvKey key, Callback<std::optional<Entry>> done,
-                              CallOptions options) {
+void KvStore::async_get_entry(KvKey key, Callback<std::optional<Entry>> done, CallOptions options) {
   start_async<std::optional<Entry>>(
       Operation::get_entry, false, options, std::move(done),
       [&](auto& pending, AsyncContext context) {

@@ -98,12 +98,15 @@ class Store {
   std::vector<std::optional<kvstore::Value>> get_many(const std::vector<kvstore::KvKey>& keys);
   void set_many(const std::vector<kvstore::SetEntry>& entries);
   void remove_many(const std::vector<kvstore::KvKey>& keys);
+  std::optional<kvstore::Entry> get_entry(const kvstore::KvKey& key);
   // A listing; in the async run an invalid prefix throws at the first step
   // (begin() or to_vector()) rather than here.
   Listing<kvstore::Entry> list(const kvstore::KvKey& prefix = {},
                                const kvstore::ListOptions& options = {});
   Listing<kvstore::JsonEntry> list_json(const kvstore::KvKey& prefix = {},
                                         const kvstore::ListOptions& options = {});
+  Listing<kvstore::KeyEntry> list_keys(const kvstore::KvKey& prefix = {},
+                                       const kvstore::ListOptions& options = {});
   template <class T>
   std::optional<T> get_as(const kvstore::KvKey& key) {
     return kv_->get_as<T>(key);

@@ -293,4 +293,33 @@ Listing<kvstore::JsonEntry> Store::list_json(const kvstore::KvKey& prefix,
       pull_from<kvstore::JsonEntry>(kv_->async_list_json(prefix, options)));
 }
 
+std::optional<kvstore::Entry> Store::get_entry(const kvstore::KvKey& key) {
+  using MaybeEntry = std::optional<kvstore::Entry>;
+  if (!use_async()) return kv_->get_entry(key);
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    return through_asio<MaybeEntry>(
+        kv_, [&](auto& a) { return a.async_get_entry(key, net::use_awaitable); });
+  }
+#endif
+  return wait_for<MaybeEntry>([&](auto done) { kv_->async_get_entry(key, std::move(done)); });
+}
+
+Listing<kvstore::KeyEntry> Store::list_keys(const kvstore::KvKey& prefix,
+                                            const kvstore::ListOptions& options) {
+  if (!use_async()) {
+    return Listing<kvstore::KeyEntry>(
+        pull_from_range<kvstore::KeyEntry>(kv_->list_keys(prefix, options)));
+  }
+#if defined(KVSTORE_CONFORMANCE_ASIO)
+  if (api() == Api::asio) {
+    kvstore::boost_asio::store adapter(kv_, loop().get_executor());
+    return Listing<kvstore::KeyEntry>(
+        pull_through_asio<kvstore::KeyEntry>(kv_, adapter.list_keys(prefix, options)));
+  }
+#endif
+  return Listing<kvstore::KeyEntry>(
+      pull_from<kvstore::KeyEntry>(kv_->async_list_keys(prefix, options)));
+}
+
 }  // namespace conformance

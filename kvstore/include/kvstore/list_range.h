@@ -37,7 +37,7 @@ namespace kvstore {
 struct Entry {
   KvKey key;
   Value value;
-  std::optional<Value> metadata = std::nullopt;                 // none was written
+  std::optional<Value> metadata = std::nullopt;                // none was written
   std::optional<Clock::time_point> expires_at = std::nullopt;  // never expires
 };
 

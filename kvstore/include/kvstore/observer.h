@@ -22,18 +22,18 @@
 namespace kvstore {
 
 enum class Operation {
-  get,          // get() and get_as()
-  get_json,     // get_json()
-  set,          // set()
-  set_json,     // set_json()
-  remove,       // remove()
-  cas,          // cas(), including its reads of the current value
-  list_page,    // one page fetched by a list() or list_json() range
-  ping,         // ping()
-  get_many,     // get_many()
-  set_many,     // set_many()
-  remove_many,  // remove_many()
-  get_entry,    // get_entry()
+  get,             // get() and get_as()
+  get_json,        // get_json()
+  set,             // set()
+  set_json,        // set_json()
+  remove,          // remove()
+  cas,             // cas(), including its reads of the current value
+  list_page,       // one page fetched by a list() or list_json() range
+  ping,            // ping()
+  get_many,        // get_many()
+  set_many,        // set_many()
+  remove_many,     // remove_many()
+  get_entry,       // get_entry()
   list_keys_page,  // one page fetched by a list_keys() range
 };
 
