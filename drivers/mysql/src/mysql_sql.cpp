@@ -4,17 +4,33 @@
 
 namespace kvstore::mysql {
 
+std::string layout_comment(int version) { return kLayoutCommentPrefix + std::to_string(version); }
+
+int parse_layout_comment(std::string_view comment) {
+  const std::string_view prefix = kLayoutCommentPrefix;
+  if (comment.substr(0, prefix.size()) != prefix) return 0;
+  const std::string_view digits = comment.substr(prefix.size());
+  if (digits.empty() || digits.size() > 6) return 0;
+  int version = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return 0;
+    version = version * 10 + (c - '0');
+  }
+  return version;
+}
+
 std::array<std::string, kStmtCount> statement_texts(const std::string& table) {
   const std::string t = "`" + table + "`";
   const std::string now = kNowMs;
   const std::string live = "(expires_at IS NULL OR expires_at > " + now + ")";
+  // (absolute ms, ttl ms): NULL + NULL is NULL, a permanent entry.
+  const std::string expiry = "COALESCE(?, " + now + " + ?)";
   std::array<std::string, kStmtCount> s;
   s[kGet] = "SELECT v FROM " + t + " WHERE k = ? AND " + live;
-  s[kSet] = "INSERT INTO " + t +
-            " (k, v, expires_at) VALUES (?, ?, NULL)"
-            " ON DUPLICATE KEY UPDATE v = VALUES(v), expires_at = NULL";
-  s[kSetTtl] = "INSERT INTO " + t + " (k, v, expires_at) VALUES (?, ?, " + now +
-               " + ?) ON DUPLICATE KEY UPDATE v = VALUES(v), expires_at = VALUES(expires_at)";
+  s[kGetEntry] = "SELECT v, metadata, expires_at FROM " + t + " WHERE k = ? AND " + live;
+  s[kSet] = "INSERT INTO " + t + " (k, v, metadata, expires_at) VALUES (?, ?, ?, " + expiry +
+            ") ON DUPLICATE KEY UPDATE v = VALUES(v), metadata = VALUES(metadata),"
+            " expires_at = VALUES(expires_at)";
   s[kRemove] = "DELETE FROM " + t + " WHERE k = ?";
   s[kLive] = "SELECT 1 FROM " + t + " WHERE k = ? AND " + live;
   // Create if absent or expired, in one statement: the insert either adds
@@ -22,36 +38,43 @@ std::array<std::string, kStmtCount> statement_texts(const std::string& table) {
   // in its latest committed version (whatever the isolation level); the row
   // is overwritten only if that version has expired. Affected rows (without
   // CLIENT_FOUND_ROWS): 1 inserted, 2 overwrote an expired row, 0 live row
-  // left alone. v is assigned first so both IF()s see the old expires_at.
+  // left alone. Assignments run left to right and see the values assigned
+  // before them, so expires_at goes last: every IF() sees the old one.
   const std::string expired = "expires_at <= " + now;
-  const std::string create_update = " ON DUPLICATE KEY UPDATE v = IF(" + expired +
-                                    ", VALUES(v), v), expires_at = IF(" + expired +
-                                    ", VALUES(expires_at), expires_at)";
-  s[kCreate] = "INSERT INTO " + t + " (k, v, expires_at) VALUES (?, ?, NULL)" + create_update;
-  s[kCreateTtl] =
-      "INSERT INTO " + t + " (k, v, expires_at) VALUES (?, ?, " + now + " + ?)" + create_update;
+  s[kCreate] = "INSERT INTO " + t + " (k, v, metadata, expires_at) VALUES (?, ?, ?, " + expiry +
+               ") ON DUPLICATE KEY UPDATE v = IF(" + expired + ", VALUES(v), v), metadata = IF(" +
+               expired + ", VALUES(metadata), metadata), expires_at = IF(" + expired +
+               ", VALUES(expires_at), expires_at)";
   // UPDATE reads the latest committed row under an exclusive lock at every
   // isolation level, so the compare and the write are one atomic step. The
   // comparison is binary: v is a LONGBLOB.
-  s[kReplace] = "UPDATE " + t + " SET v = ?, expires_at = NULL WHERE k = ? AND v = ? AND " + live;
-  s[kReplaceTtl] =
-      "UPDATE " + t + " SET v = ?, expires_at = " + now + " + ? WHERE k = ? AND v = ? AND " + live;
+  s[kReplace] = "UPDATE " + t + " SET v = ?, metadata = ?, expires_at = " + expiry +
+                " WHERE k = ? AND v = ? AND " + live;
   // After an UPDATE that reported 0 changed rows while desired == expected:
-  // was that "no match" or "matched but nothing to change"?
-  s[kReplacedAlready] =
-      "SELECT expires_at IS NULL FROM " + t + " WHERE k = ? AND v = ? AND " + live;
-  s[kReplacedAlreadyTtl] =
-      "SELECT expires_at <=> " + now + " + ? FROM " + t + " WHERE k = ? AND v = ? AND " + live;
+  // was that "no match" or "matched but nothing to change"? Parameters:
+  // absolute ms, ttl ms, metadata, key, value.
+  s[kReplacedAlready] = "SELECT (expires_at <=> " + expiry + ") AND (metadata <=> ?) FROM " + t +
+                        " WHERE k = ? AND v = ? AND " + live;
   s[kDeleteIf] = "DELETE FROM " + t + " WHERE k = ? AND v = ? AND " + live;
-  s[kListTo] =
-      "SELECT k, v FROM " + t + " WHERE k >= ? AND k < ? AND " + live + " ORDER BY k LIMIT ?";
-  s[kListAll] = "SELECT k, v FROM " + t + " WHERE k >= ? AND " + live + " ORDER BY k LIMIT ?";
+  const std::string entry = "k, v, metadata, expires_at";
+  s[kListTo] = "SELECT " + entry + " FROM " + t + " WHERE k >= ? AND k < ? AND " + live +
+               " ORDER BY k LIMIT ?";
+  s[kListAll] =
+      "SELECT " + entry + " FROM " + t + " WHERE k >= ? AND " + live + " ORDER BY k LIMIT ?";
+  // Keys-only listings name no value column: a large value lives in
+  // overflow pages that these never touch, and none crosses the network.
+  const std::string keys = "k, metadata, expires_at";
+  s[kKeysTo] = "SELECT " + keys + " FROM " + t + " WHERE k >= ? AND k < ? AND " + live +
+               " ORDER BY k LIMIT ?";
+  s[kKeysAll] =
+      "SELECT " + keys + " FROM " + t + " WHERE k >= ? AND " + live + " ORDER BY k LIMIT ?";
   return s;
 }
 
 std::string bulk_text(const std::string& table, Bulk which, std::size_t rows) {
   const std::string t = "`" + table + "`";
-  const std::string row = which == Bulk::set ? "(?, ?, " + std::string(kNowMs) + " + ?)" : "?";
+  const std::string row =
+      which == Bulk::set ? "(?, ?, ?, COALESCE(?, " + std::string(kNowMs) + " + ?))" : "?";
   std::string list;
   for (std::size_t i = 0; i < rows; ++i) list += (i == 0 ? "" : ", ") + row;
   switch (which) {
@@ -59,9 +82,10 @@ std::string bulk_text(const std::string& table, Bulk which, std::size_t rows) {
       return "SELECT k, v FROM " + t + " WHERE k IN (" + list + ") AND (expires_at IS NULL OR " +
              "expires_at > " + kNowMs + ")";
     case Bulk::set:
-      // A NULL ttl makes expires_at NULL (permanent), as kSet does.
-      return "INSERT INTO " + t + " (k, v, expires_at) VALUES " + list +
-             " ON DUPLICATE KEY UPDATE v = VALUES(v), expires_at = VALUES(expires_at)";
+      // NULL absolute and ttl make expires_at NULL (permanent), as kSet does.
+      return "INSERT INTO " + t + " (k, v, metadata, expires_at) VALUES " + list +
+             " ON DUPLICATE KEY UPDATE v = VALUES(v), metadata = VALUES(metadata),"
+             " expires_at = VALUES(expires_at)";
     case Bulk::remove:
       return "DELETE FROM " + t + " WHERE k IN (" + list + ")";
   }
@@ -98,9 +122,33 @@ std::string create_table_text(const std::string& table) {
   // 16 KiB pages). v: the JSON text, compared byte for byte by cas.
   return "CREATE TABLE IF NOT EXISTS `" + table + "` (k VARBINARY(" +
          std::to_string(kMaxEncodedKeyBytes) +
-         ") NOT NULL, v LONGBLOB NOT NULL, expires_at BIGINT NULL, PRIMARY KEY (k),"
-         " KEY expires_at (expires_at))"
-         " ENGINE=InnoDB ROW_FORMAT=DYNAMIC DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+         ") NOT NULL, v LONGBLOB NOT NULL, expires_at BIGINT NULL, metadata BLOB NULL,"
+         " PRIMARY KEY (k), KEY expires_at (expires_at))"
+         " ENGINE=InnoDB ROW_FORMAT=DYNAMIC DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+         " COMMENT='" +
+         layout_comment(kLayoutVersion) + "'";
+}
+
+std::string upgrade_table_text(const std::string& table) {
+  // A nullable column at the end: an instant change in MariaDB 10.3+ and
+  // MySQL 8.0, which rewrites no row. Old rows read metadata NULL (none).
+  return "ALTER TABLE `" + table + "` ADD COLUMN metadata BLOB NULL, COMMENT = '" +
+         layout_comment(kLayoutVersion) + "'";
+}
+
+std::string stamp_table_text(const std::string& table) {
+  return "ALTER TABLE `" + table + "` COMMENT = '" + layout_comment(kLayoutVersion) + "'";
+}
+
+std::string upgrade_lock_text(int wait_seconds) {
+  // GET_LOCK names are at most 64 characters in MySQL: a hash of
+  // database.table keeps every table's lock apart within that.
+  return "SELECT GET_LOCK(CONCAT('kvstore_layout_', SHA1(CONCAT(DATABASE(), '.', ?))), " +
+         std::to_string(wait_seconds) + ")";
+}
+
+std::string upgrade_unlock_text() {
+  return "SELECT RELEASE_LOCK(CONCAT('kvstore_layout_', SHA1(CONCAT(DATABASE(), '.', ?))))";
 }
 
 std::string session_setup_text(int lock_wait_seconds) {

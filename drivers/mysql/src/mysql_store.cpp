@@ -35,11 +35,11 @@ namespace kvstore::mysql {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-milliseconds since(Clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(Clock::now() - t);
+milliseconds since(SteadyClock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(SteadyClock::now() - t);
 }
 
 std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
@@ -67,6 +67,40 @@ sql::SQLString bytes(std::string_view s) { return sql::SQLString(s.data(), s.siz
 // Moves the text out of a SQLString (its operator-> exposes the string).
 std::string take_string(sql::SQLString s) { return std::move(*s.operator->()); }
 
+// Binds a write's metadata (NULL: none) and its expiry as the pair
+// (absolute ms, ttl ms) of mysql_sql.h, from parameter `i` on; returns the
+// next parameter index.
+unsigned bind_metadata(sql::PreparedStatement& s, unsigned i, const StoredOptions& options) {
+  if (options.metadata) {
+    s.setString(i, bytes(*options.metadata));
+  } else {
+    s.setNull(i, sql::DataType::LONGVARBINARY);
+  }
+  return i + 1;
+}
+
+unsigned bind_expiry(sql::PreparedStatement& s, unsigned i, const StoredOptions& options) {
+  if (options.expires_at) {
+    s.setInt64(
+        i,
+        std::chrono::duration_cast<milliseconds>(options.expires_at->time_since_epoch()).count());
+  } else {
+    s.setNull(i, sql::DataType::BIGINT);
+  }
+  if (options.ttl) {
+    s.setInt64(i + 1, ttl_ms(*options.ttl));
+  } else {
+    s.setNull(i + 1, sql::DataType::BIGINT);
+  }
+  return i + 2;
+}
+
+// Reads metadata and expires_at from columns `m` and `m + 1`.
+void read_extras(sql::ResultSet& rs, unsigned m, StoredEntry& entry) {
+  if (!rs.isNull(m)) entry.metadata = take_string(rs.getString(m));
+  if (!rs.isNull(m + 1)) entry.expires_at = Clock::time_point(milliseconds(rs.getInt64(m + 1)));
+}
+
 std::string describe_exception(const sql::SQLException& e) {
   return describe(e.what(), e.getErrorCode(), e.getSQLState());
 }
@@ -79,7 +113,7 @@ struct Connection {
   std::unique_ptr<sql::PreparedStatement> sweep;
   // Bulk statements by kind and row count (powers of two, bulk_batches()).
   std::map<std::pair<Bulk, std::size_t>, std::unique_ptr<sql::PreparedStatement>> bulk;
-  Clock::time_point last_used = Clock::now();
+  SteadyClock::time_point last_used = SteadyClock::now();
   // Lost after its call's own statements succeeded (a failed sweep): the
   // next lease finds it out and lets the kit replace it.
   bool broken = false;
@@ -131,14 +165,14 @@ class MysqlStore final : public Driver {
     });
   }
 
-  void do_set(const std::string& key, std::string_view json, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
+  void do_set(const std::string& key, std::string_view json,
+              const StoredOptions& options) override {
     run(Idempotence::idempotent_write, [&](Connection& c) {
       check_packet(json, 1);
-      sql::PreparedStatement& s = stmt(c, ttl ? kSetTtl : kSet);
+      sql::PreparedStatement& s = stmt(c, kSet);
       s.setString(1, key);
       s.setString(2, bytes(json));
-      if (ttl) s.setInt64(3, ttl_ms(*ttl));
+      bind_expiry(s, bind_metadata(s, 3, options), options);
       c.sent_write = true;
       s.executeUpdate();
       maybe_sweep(c);
@@ -195,7 +229,9 @@ class MysqlStore final : public Driver {
     std::vector<std::size_t> sizes;
     sizes.reserve(writes.size());
     for (const std::size_t i : order) {
-      sizes.push_back(writes[i].key.size() + writes[i].json.size() + 3 * kParamBytes);
+      const std::size_t metadata =
+          writes[i].options.metadata ? writes[i].options.metadata->size() : 0;
+      sizes.push_back(writes[i].key.size() + writes[i].json.size() + metadata + 5 * kParamBytes);
     }
     run(Idempotence::idempotent_write, [&](Connection& c) {
       for (const StoredWrite& w : writes) check_packet(w.json, 1);
@@ -209,11 +245,7 @@ class MysqlStore final : public Driver {
             const StoredWrite& w = writes[order[next + j]];
             s.setString(p++, w.key);
             s.setString(p++, bytes(w.json));
-            if (w.options.ttl) {
-              s.setInt64(p++, ttl_ms(*w.options.ttl));
-            } else {
-              s.setNull(p++, sql::DataType::BIGINT);
-            }
+            p = bind_expiry(s, bind_metadata(s, p, w.options), w.options);
           }
           next += n;
           c.sent_write = true;
@@ -249,7 +281,6 @@ class MysqlStore final : public Driver {
 
   bool do_swap(const std::string& key, std::optional<std::string_view> expected,
                std::optional<std::string_view> desired, const StoredOptions& options) override {
-    const auto& ttl = options.ttl;
     if (!expected && !desired) {
       // "Remove if absent": nothing to write; one read decides.
       return run(Idempotence::idempotent, [&](Connection& c) {
@@ -264,10 +295,10 @@ class MysqlStore final : public Driver {
       if (desired) check_packet(*desired, expected ? 2 : 1);
       bool swapped = false;
       if (!expected) {
-        sql::PreparedStatement& s = stmt(c, ttl ? kCreateTtl : kCreate);
+        sql::PreparedStatement& s = stmt(c, kCreate);
         s.setString(1, key);
         s.setString(2, bytes(*desired));
-        if (ttl) s.setInt64(3, ttl_ms(*ttl));
+        bind_expiry(s, bind_metadata(s, 3, options), options);
         c.sent_write = true;
         swapped = s.executeUpdate() > 0;
       } else if (!desired) {
@@ -277,7 +308,7 @@ class MysqlStore final : public Driver {
         c.sent_write = true;
         swapped = s.executeUpdate() > 0;
       } else {
-        swapped = replace(c, key, *expected, *desired, ttl);
+        swapped = replace(c, key, *expected, *desired, options);
       }
       if (swapped) maybe_sweep(c);
       return swapped;
@@ -296,7 +327,41 @@ class MysqlStore final : public Driver {
       std::vector<StoredEntry> page;
       page.reserve(std::min<std::size_t>(limit, 1024));
       while (rs->next()) {
-        page.push_back({take_string(rs->getString(1)), take_string(rs->getString(2))});
+        StoredEntry& entry =
+            page.emplace_back(take_string(rs->getString(1)), take_string(rs->getString(2)));
+        read_extras(*rs, 3, entry);
+      }
+      return page;
+    });
+  }
+
+  std::optional<StoredEntry> do_get_entry(const std::string& key) override {
+    return run(Idempotence::idempotent, [&](Connection& c) -> std::optional<StoredEntry> {
+      sql::PreparedStatement& s = stmt(c, kGetEntry);
+      s.setString(1, key);
+      std::unique_ptr<sql::ResultSet> rs(s.executeQuery());
+      if (!rs->next()) return std::nullopt;
+      StoredEntry entry{key, take_string(rs->getString(1))};
+      read_extras(*rs, 2, entry);
+      return entry;
+    });
+  }
+
+  // One indexed range read per page, as do_list, selecting no value column.
+  std::vector<StoredEntry> do_list_keys(const KeyRange& range, std::size_t limit) override {
+    const auto capped = static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30));
+    return run(Idempotence::idempotent, [&](Connection& c) {
+      sql::PreparedStatement& s = stmt(c, range.end ? kKeysTo : kKeysAll);
+      unsigned i = 1;
+      s.setString(i++, range.begin);
+      if (range.end) s.setString(i++, *range.end);
+      s.setInt64(i, capped);
+      std::unique_ptr<sql::ResultSet> rs(s.executeQuery());
+      std::vector<StoredEntry> page;
+      page.reserve(std::min<std::size_t>(limit, 1024));
+      while (rs->next()) {
+        StoredEntry& entry = page.emplace_back(take_string(rs->getString(1)));
+        read_extras(*rs, 2, entry);
       }
       return page;
     });
@@ -340,7 +405,7 @@ class MysqlStore final : public Driver {
                         kServerGone);
     }
     c.sent_write = false;
-    const Clock::time_point started = Clock::now();
+    const SteadyClock::time_point started = SteadyClock::now();
     try {
       if (idempotence == Idempotence::not_idempotent &&
           started - c.last_used >= kValidateAfterIdle) {
@@ -349,7 +414,7 @@ class MysqlStore final : public Driver {
       for (bool recreated = false;; recreated = true) {
         try {
           auto result = body(c);
-          c.last_used = Clock::now();
+          c.last_used = SteadyClock::now();
           return result;
         } catch (const sql::SQLException& e) {
           if (e.getErrorCode() != kNoSuchTable || recreated) throw;
@@ -361,7 +426,7 @@ class MysqlStore final : public Driver {
     }
   }
 
-  ServerError failure(Connection& c, const sql::SQLException& e, Clock::time_point started,
+  ServerError failure(Connection& c, const sql::SQLException& e, SteadyClock::time_point started,
                       Idempotence idempotence) {
     const int number = e.getErrorCode();
     if (number == kBadField) {  // the table changed under us
@@ -391,7 +456,7 @@ class MysqlStore final : public Driver {
   }
 
   void check_alive(Connection& c) {
-    const Clock::time_point started = Clock::now();
+    const SteadyClock::time_point started = SteadyClock::now();
     bool alive = false;
     try {
       alive = c.conn->isValid();
@@ -413,22 +478,21 @@ class MysqlStore final : public Driver {
   // UPDATE reports only rows it changed (CLIENT_FOUND_ROWS is off, which the
   // create statement needs). When desired == expected the matched row may not
   // change at all, so 0 is ambiguous; a read then decides, and repeats the
-  // UPDATE if the row matches but still needs its new expiry.
+  // UPDATE if the row matches but still needs its new expiry (a TTL counted
+  // from a later millisecond).
   bool replace(Connection& c, const std::string& key, std::string_view expected,
-               std::string_view desired, std::optional<std::chrono::milliseconds> ttl) {
+               std::string_view desired, const StoredOptions& options) {
     for (int attempt = 0;; ++attempt) {
-      sql::PreparedStatement& u = stmt(c, ttl ? kReplaceTtl : kReplace);
-      unsigned i = 1;
-      u.setString(i++, bytes(desired));
-      if (ttl) u.setInt64(i++, ttl_ms(*ttl));
+      sql::PreparedStatement& u = stmt(c, kReplace);
+      u.setString(1, bytes(desired));
+      unsigned i = bind_expiry(u, bind_metadata(u, 2, options), options);
       u.setString(i++, key);
       u.setString(i, bytes(expected));
       c.sent_write = true;
       if (u.executeUpdate() > 0) return true;
       if (expected != desired) return false;
-      sql::PreparedStatement& q = stmt(c, ttl ? kReplacedAlreadyTtl : kReplacedAlready);
-      i = 1;
-      if (ttl) q.setInt64(i++, ttl_ms(*ttl));
+      sql::PreparedStatement& q = stmt(c, kReplacedAlready);
+      i = bind_metadata(q, bind_expiry(q, 1, options), options);
       q.setString(i++, key);
       q.setString(i, bytes(expected));
       std::unique_ptr<sql::ResultSet> rs(q.executeQuery());
@@ -543,7 +607,7 @@ class MysqlStore final : public Driver {
   // max_allowed_packet. The pool calls it outside its lock.
   std::unique_ptr<Connection> connect() {
     auto c = std::make_unique<Connection>();
-    const Clock::time_point started = Clock::now();
+    const SteadyClock::time_point started = SteadyClock::now();
     try {
       c->conn = open_connection(options_, timeouts_);
     } catch (const sql::SQLException& e) {
@@ -559,14 +623,14 @@ class MysqlStore final : public Driver {
       throw connect_error(
           ServerError("cannot connect to " + server_ + ": " + describe_exception(e), number));
     }
-    const Clock::time_point connected = Clock::now();
+    const SteadyClock::time_point connected = SteadyClock::now();
     try {
       c->conn->setAutoCommit(true);
       std::unique_ptr<sql::Statement> s(c->conn->createStatement());
       // A lock wait shorter than command_timeout, so that a blocked statement
       // fails cleanly instead of losing the connection.
       s->execute(session_setup_text(whole_seconds(options_.lock_timeout)));
-      if (!ready_.load(std::memory_order_acquire)) prepare_schema(*s);
+      if (!ready_.load(std::memory_order_acquire)) prepare_schema(*c->conn, *s);
     } catch (const sql::SQLException& e) {
       const milliseconds took = since(connected);
       const int number = e.getErrorCode();
@@ -579,11 +643,11 @@ class MysqlStore final : public Driver {
       throw connect_error(ServerError(
           "setting up a connection to " + server_ + ": " + describe_exception(e), number));
     }
-    c->last_used = Clock::now();
+    c->last_used = SteadyClock::now();
     return c;
   }
 
-  void prepare_schema(sql::Statement& s) {
+  void prepare_schema(sql::Connection& conn, sql::Statement& s) {
     std::lock_guard lock(schema_mutex_);
     if (ready_.load(std::memory_order_relaxed)) return;
     try {
@@ -597,10 +661,132 @@ class MysqlStore final : public Driver {
       }
       throw;
     }
-    check_columns(s);
+    if (needs_upgrade(read_layout(s))) {
+      // Two processes may find layout 1 at once: the upgrade lock lets one
+      // ALTER; the other then reads layout 2 and leaves it alone.
+      with_upgrade_lock(conn, [&] {
+        const Layout layout = read_layout(s);
+        if (!needs_upgrade(layout)) return;
+        s.execute(layout.columns == 1 ? upgrade_table_text(options_.table)
+                                      : stamp_table_text(options_.table));
+      });
+      const Layout upgraded = read_layout(s);
+      if (needs_upgrade(upgraded)) {
+        fail(ErrorCode::internal, "table `" + options_.table + "` still has layout version " +
+                                      std::to_string(upgraded.version) + " after its upgrade");
+      }
+    }
     std::unique_ptr<sql::ResultSet> rs(s.executeQuery("SELECT @@max_allowed_packet"));
     if (rs->next()) max_packet_.store(rs->getInt64(1));
     ready_.store(true, std::memory_order_release);
+  }
+
+  // What a table is: its recorded layout version (0: no record, which is
+  // how layout 1 was written) and which layout its columns are (1 or 2;
+  // 0: neither, a foreign table).
+  struct Layout {
+    int version = 0;
+    int columns = 0;
+    std::string found;  // its columns, for an error message
+  };
+
+  // SHOW CREATE TABLE and SHOW COLUMNS (not information_schema) find the
+  // table whatever lower_case_table_names says.
+  Layout read_layout(sql::Statement& s) const {
+    Layout layout;
+    {
+      std::unique_ptr<sql::ResultSet> rs(
+          s.executeQuery("SHOW CREATE TABLE `" + options_.table + "`"));
+      if (rs->next()) {
+        // The table's own comment is the last COMMENT='...' (a column
+        // comment is written COMMENT '...', without '=').
+        const std::string ddl = rs->getString(2);
+        const std::string_view marker = "COMMENT='";
+        if (const std::size_t at = ddl.rfind(marker); at != std::string::npos) {
+          const std::size_t from = at + marker.size();
+          const std::size_t to = ddl.find('\'', from);
+          if (to != std::string::npos) {
+            layout.version = parse_layout_comment(std::string_view(ddl).substr(from, to - from));
+          }
+        }
+      }
+    }
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kExpected{
+        {{"k", "varbinary"}, {"v", "longblob"}, {"expires_at", "bigint"}, {"metadata", "blob"}}};
+    std::unique_ptr<sql::ResultSet> rs(
+        s.executeQuery("SHOW COLUMNS FROM `" + options_.table + "`"));
+    std::size_t columns = 0;
+    std::size_t matched = 0;  // of the first `columns` expected ones, in any order
+    std::vector<std::pair<std::string, std::string>> seen;
+    while (rs->next()) {
+      std::string field = rs->getString("Field");
+      std::string type = rs->getString("Type");
+      layout.found += (layout.found.empty() ? "" : ", ") + field + " " + type;
+      seen.emplace_back(std::move(field), std::move(type));
+      ++columns;
+    }
+    for (const auto& [field, type] : seen) {
+      for (std::size_t i = 0; i < std::min(columns, kExpected.size()); ++i) {
+        const auto& [name, type_prefix] = kExpected[i];
+        if (field == name && type.compare(0, type_prefix.size(), type_prefix) == 0) ++matched;
+      }
+    }
+    if (matched == columns && columns == 3) layout.columns = 1;
+    if (matched == columns && columns == 4) layout.columns = 2;
+    return layout;
+  }
+
+  // Whether the table needs an upgrade to kLayoutVersion; throws if it is
+  // newer than that or not a kvstore table at all. CREATE TABLE IF NOT
+  // EXISTS leaves a table someone else made alone; one with other columns
+  // would fail every statement with "Unknown column", so it is refused here
+  // with what it has and what it needs (and never ALTERed).
+  bool needs_upgrade(const Layout& layout) const {
+    if (layout.version > kLayoutVersion) {
+      fail(ErrorCode::unsupported,
+           "table `" + options_.table + "` in database `" + options_.database +
+               "`: its kvstore layout version " + std::to_string(layout.version) +
+               " is newer than this kvstore supports (" + std::to_string(kLayoutVersion) +
+               "); use a newer kvstore or another table (?table=)");
+    }
+    if (layout.columns == 0 || (layout.columns == 1 && layout.version == kLayoutVersion)) {
+      fail(ErrorCode::invalid_argument, not_our_table("its columns are (" + layout.found + ")"));
+    }
+    return layout.columns == 1 || layout.version < kLayoutVersion;
+  }
+
+  // Runs `body` holding this table's upgrade lock (GET_LOCK: a server-wide
+  // named lock, released at the end or when the connection closes).
+  template <class Body>
+  void with_upgrade_lock(sql::Connection& conn, Body&& body) {
+    const int wait = whole_seconds(options_.lock_timeout);
+    {
+      std::unique_ptr<sql::PreparedStatement> lock(conn.prepareStatement(upgrade_lock_text(wait)));
+      lock->setString(1, options_.table);
+      std::unique_ptr<sql::ResultSet> rs(lock->executeQuery());
+      if (!rs->next() || rs->isNull(1) || rs->getInt(1) != 1) {
+        throw Error(ErrorCode::timeout,
+                    "another process held the upgrade lock of table `" + options_.table +
+                        "` for longer than lock_timeout (" + std::to_string(wait) + " s)",
+                    kDriverName, true);
+      }
+    }
+    auto unlock = [&] {
+      std::unique_ptr<sql::PreparedStatement> u(conn.prepareStatement(upgrade_unlock_text()));
+      u->setString(1, options_.table);
+      std::unique_ptr<sql::ResultSet> rs(u->executeQuery());
+    };
+    try {
+      body();
+    } catch (...) {
+      try {
+        unlock();
+      } catch (const sql::SQLException&) {
+        // The connection is gone, and with it the lock.
+      }
+      throw;
+    }
+    unlock();
   }
 
   // Someone dropped the table after we created it: create it again. The
@@ -611,42 +797,17 @@ class MysqlStore final : public Driver {
     c.bulk.clear();
     for (auto& s : c.stmts) s.reset();
     std::unique_ptr<sql::Statement> s(c.conn->createStatement());
-    prepare_schema(*s);
+    prepare_schema(*c.conn, *s);
     pool_.clear_idle();
-  }
-
-  // CREATE TABLE IF NOT EXISTS leaves a table someone else made alone; one
-  // with other columns would fail every statement with "Unknown column", so
-  // it is refused here, once, with what it has and what it needs. SHOW
-  // COLUMNS (not information_schema) finds the table whatever
-  // lower_case_table_names says.
-  void check_columns(sql::Statement& s) {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kExpected{
-        {{"k", "varbinary"}, {"v", "longblob"}, {"expires_at", "bigint"}}};
-    std::unique_ptr<sql::ResultSet> rs(
-        s.executeQuery("SHOW COLUMNS FROM `" + options_.table + "`"));
-    std::string found;
-    std::size_t matched = 0;
-    std::size_t columns = 0;
-    while (rs->next()) {
-      const std::string field = rs->getString("Field");
-      const std::string type = rs->getString("Type");
-      found += (found.empty() ? "" : ", ") + field + " " + type;
-      ++columns;
-      for (const auto& [name, type_prefix] : kExpected) {
-        if (field == name && type.compare(0, type_prefix.size(), type_prefix) == 0) ++matched;
-      }
-    }
-    if (columns != kExpected.size() || matched != kExpected.size()) {
-      fail(ErrorCode::invalid_argument, not_our_table("its columns are (" + found + ")"));
-    }
   }
 
   std::string not_our_table(const std::string& what) const {
     return "table `" + options_.table + "` in database `" + options_.database +
            "` is not a kvstore table: " + what +
-           "; kvstore needs exactly the columns k VARBINARY, v LONGBLOB, expires_at BIGINT "
-           "(see docs/drivers/mysql.md); choose another table with ?table= or drop this one";
+           "; kvstore needs exactly the columns k VARBINARY, v LONGBLOB, expires_at BIGINT, "
+           "metadata BLOB (layout 2; a table with only the first three is layout 1 and is "
+           "upgraded in place; see docs/drivers/mysql.md); choose another table with ?table= or "
+           "drop this one";
   }
 
   const Options options_;

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include <kvstore/driver.h>
+#include <kvstore/key_encoding.h>
 #include <kvstore/kvstore.h>
 #include <kvstore/mysql.h>
 
@@ -1041,4 +1042,315 @@ TEST_CASE("bulk writes of 34 MiB fit MariaDB's default 16 MiB max_allowed_packet
     CHECK((got[i] == entries[i].value));
   }
   CHECK(too_big == ErrorCode::limit_exceeded);
+}
+
+// --- Metadata, absolute expiry, keys-only listings, layout versions ----------
+
+namespace {
+
+// Exactly the table the driver created before metadata (layout 1: commit
+// a2f674f's create_table_text), with no layout record.
+void create_layout1_table(Raw& raw, const std::string& table) {
+  raw.exec("CREATE TABLE `" + table + "` (k VARBINARY(" +
+           std::to_string(kvstore::kMaxEncodedKeyBytes) +
+           ") NOT NULL, v LONGBLOB NOT NULL, expires_at BIGINT NULL, PRIMARY KEY (k),"
+           " KEY expires_at (expires_at))"
+           " ENGINE=InnoDB ROW_FORMAT=DYNAMIC DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+}
+
+// A layout-1 row as the old driver wrote it: encoded key, JSON text, and the
+// expiry it computed (now + ttl on the server clock) or NULL.
+void insert_layout1_row(Raw& raw, const std::string& table, const kvstore::KvKey& key,
+                        const std::string& json, std::optional<std::int64_t> ttl_ms) {
+  std::unique_ptr<sql::PreparedStatement> s(raw.conn->prepareStatement(
+      "INSERT INTO `" + table + "` (k, v, expires_at) VALUES (?, ?, " +
+      (ttl_ms ? std::string(kNowMs) + " + ?" : std::string("NULL")) + ")"));
+  const std::string k = kvstore::encode_key(key);
+  s->setString(1, sql::SQLString(k.data(), k.size()));
+  s->setString(2, sql::SQLString(json.data(), json.size()));
+  if (ttl_ms) s->setInt64(3, *ttl_ms);
+  s->executeUpdate();
+}
+
+std::string table_comment(Raw& raw, const std::string& table) {
+  std::unique_ptr<sql::Statement> s(raw.conn->createStatement());
+  std::unique_ptr<sql::ResultSet> rs(
+      s->executeQuery("SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA ="
+                      " DATABASE() AND TABLE_NAME = '" +
+                      table + "'"));
+  REQUIRE(rs->next());
+  return rs->getString(1);
+}
+
+std::int64_t expiry_ms(const std::optional<kvstore::Clock::time_point>& t) {
+  REQUIRE(t.has_value());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+}
+
+}  // namespace
+
+TEST_CASE("a layout-1 table is upgraded in place, keeping values and TTLs", "[schema][layout]") {
+  const std::string table = fresh_table();
+  Raw raw;
+  create_layout1_table(raw, table);
+  insert_layout1_row(raw, table, {"a"}, R"({"x":[1,2,3]})", std::nullopt);
+  insert_layout1_row(raw, table, {"a", "ttl"}, R"("expires")", 3'600'000);
+  insert_layout1_row(raw, table, {"b"}, "null", std::nullopt);
+  insert_layout1_row(raw, table, {"gone"}, "1", -1000);  // expired before the upgrade
+  const std::int64_t ttl_at = raw.count("SELECT expires_at FROM `" + table + "` WHERE k = '" +
+                                        kvstore::encode_key({"a", "ttl"}) + "'");
+  CHECK(table_comment(raw, table).empty());
+
+  auto store = kvstore::open(url_for(table));
+  CHECK(store->get({"a"}) == Value::parse(R"({"x":[1,2,3]})"));
+  CHECK(store->get({"b"}) == Value(nullptr));
+  CHECK_FALSE(store->get({"gone"}).has_value());
+  CHECK(table_comment(raw, table) == "kvstore layout 2");
+  CHECK(raw.count("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
+                  " DATABASE() AND TABLE_NAME = '" +
+                  table + "' AND COLUMN_NAME = 'metadata'") == 1);
+
+  const auto entry = store->get_entry({"a", "ttl"});
+  REQUIRE(entry.has_value());
+  CHECK(entry->value == Value("expires"));
+  CHECK_FALSE(entry->metadata.has_value());
+  CHECK(expiry_ms(entry->expires_at) == ttl_at);  // the TTL survived, to the ms
+
+  std::vector<kvstore::Entry> listed;
+  for (const auto& e : store->list()) listed.push_back(e);
+  REQUIRE(listed.size() == 3);
+  CHECK(listed[0].key == kvstore::KvKey{"a"});
+  CHECK(listed[1].key == kvstore::KvKey{"a", "ttl"});
+  CHECK(listed[2].key == kvstore::KvKey{"b"});
+  CHECK_FALSE(listed[0].expires_at.has_value());
+  CHECK(expiry_ms(listed[1].expires_at) == ttl_at);
+  for (const auto& e : listed) CHECK_FALSE(e.metadata.has_value());
+
+  // Upgraded, it takes metadata; a second opener finds layout 2 as it is.
+  kvstore::SetOptions with;
+  with.metadata = Value{{"v", 2}};
+  store->set({"a"}, 5, with);
+  auto again = kvstore::open(url_for(table));
+  const auto a = again->get_entry({"a"});
+  REQUIRE(a.has_value());
+  CHECK(a->metadata == Value{{"v", 2}});
+  CHECK(again->get({"a", "ttl"}) == Value("expires"));
+}
+
+TEST_CASE("stores opening one layout-1 table at once upgrade it once, losing nothing",
+          "[schema][layout]") {
+  const std::string table = fresh_table();
+  Raw raw;
+  create_layout1_table(raw, table);
+  constexpr int kOld = 200;
+  for (int i = 0; i < kOld; ++i) {
+    insert_layout1_row(raw, table, {"old", std::to_string(i)}, std::to_string(i),
+                       i % 2 == 0 ? std::optional<std::int64_t>(3'600'000) : std::nullopt);
+  }
+  constexpr int kStores = 8;
+  std::barrier start(kStores);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStores; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        auto store = kvstore::open(url_for(table));
+        start.arrive_and_wait();
+        kvstore::SetOptions options;
+        options.metadata = Value(i);
+        store->set({"new", std::to_string(i)}, i, options);
+        if (store->get({"old", std::to_string(i)}) != Value(i)) ++failures;
+      } catch (const std::exception& e) {
+        UNSCOPED_INFO(e.what());
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(table_comment(raw, table) == "kvstore layout 2");
+  auto store = kvstore::open(url_for(table));
+  int old = 0;
+  int with_ttl = 0;
+  for (const auto& e : store->list({"old"})) {
+    ++old;
+    if (e.expires_at) ++with_ttl;
+    CHECK(e.value == Value(std::stoi(e.key[1])));
+  }
+  CHECK(old == kOld);
+  CHECK(with_ttl == kOld / 2);
+  for (int i = 0; i < kStores; ++i) {
+    const auto e = store->get_entry({"new", std::to_string(i)});
+    REQUIRE(e.has_value());
+    CHECK(e->metadata == Value(i));
+  }
+}
+
+TEST_CASE("a table of a newer layout fails every call with unsupported", "[schema][layout]") {
+  const std::string table = fresh_table();
+  Raw raw;
+  raw.exec("CREATE TABLE `" + table +
+           "` (k VARBINARY(2304) NOT NULL PRIMARY KEY, v LONGBLOB NOT NULL, expires_at BIGINT,"
+           " metadata BLOB, extra INT) COMMENT='kvstore layout 3'");
+  raw.exec("INSERT INTO `" + table + "` (k, v) VALUES ('" + kvstore::encode_key({"k"}) + "', '1')");
+  auto store = kvstore::open(url_for(table));
+  for (int i = 0; i < 3; ++i) {
+    std::string message;
+    const ErrorCode code = error_code_of(
+        [&] {
+          if (i == 0) store->get({"k"});
+          if (i == 1) store->set({"k"}, 2);
+          if (i == 2) (void)store->get_entry({"k"});
+        },
+        &message);
+    INFO(message);
+    CHECK(code == ErrorCode::unsupported);
+    CHECK(message.find("layout version 3 is newer than this kvstore supports (2)") !=
+          std::string::npos);
+    CHECK(message.find("`" + table + "`") != std::string::npos);
+  }
+  // Nothing was changed: the row, the columns, the record.
+  CHECK(raw.count("SELECT COUNT(*) FROM `" + table + "` WHERE v = '1'") == 1);
+  CHECK(table_comment(raw, table) == "kvstore layout 3");
+}
+
+TEST_CASE("a layout-1 lookalike with another column is foreign, not upgraded", "[schema][layout]") {
+  const std::string table = fresh_table();
+  Raw raw;
+  raw.exec("CREATE TABLE `" + table +
+           "` (k VARBINARY(2304) NOT NULL PRIMARY KEY, v LONGBLOB NOT NULL, expires_at BIGINT,"
+           " owner INT)");
+  auto store = kvstore::open(url_for(table));
+  std::string message;
+  CHECK(error_code_of([&] { store->set({"k"}, 1); }, &message) == ErrorCode::invalid_argument);
+  INFO(message);
+  CHECK(message.find("owner int") != std::string::npos);
+  CHECK(raw.count("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
+                  " DATABASE() AND TABLE_NAME = '" +
+                  table + "'") == 4);  // no metadata column was added
+  CHECK(table_comment(raw, table).empty());
+}
+
+TEST_CASE("metadata is stored byte for byte: JSON null is not absent", "[metadata]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table));
+  Raw raw;
+  auto raw_metadata = [&](const kvstore::KvKey& key) -> std::optional<std::string> {
+    std::unique_ptr<sql::PreparedStatement> s(
+        raw.conn->prepareStatement("SELECT metadata FROM `" + table + "` WHERE k = ?"));
+    const std::string k = kvstore::encode_key(key);
+    s->setString(1, sql::SQLString(k.data(), k.size()));
+    std::unique_ptr<sql::ResultSet> rs(s->executeQuery());
+    REQUIRE(rs->next());
+    if (rs->isNull(1)) return std::nullopt;
+    const sql::SQLString text = rs->getString(1);
+    return std::string(text.c_str(), text.length());
+  };
+  kvstore::SetOptions null_metadata;
+  null_metadata.metadata = Value(nullptr);
+  store->set({"null"}, 1, null_metadata);
+  store->set({"none"}, 1);
+  kvstore::SetOptions unicode;
+  unicode.metadata = Value{{"s", std::string("\xc3\xa9\xf0\x9f\x98\x80") + '\0' + "\"\\"}};
+  store->set({"unicode"}, 1, unicode);
+  CHECK(raw_metadata({"null"}) == "null");
+  CHECK_FALSE(raw_metadata({"none"}).has_value());
+  CHECK(raw_metadata({"unicode"}) == unicode.metadata->dump());
+
+  const auto null_entry = store->get_entry({"null"});
+  REQUIRE(null_entry.has_value());
+  REQUIRE(null_entry->metadata.has_value());
+  CHECK(null_entry->metadata->is_null());
+  CHECK_FALSE(store->get_entry({"none"})->metadata.has_value());
+  CHECK(store->get_entry({"unicode"})->metadata == unicode.metadata);
+
+  // Each write replaces the metadata: a set, a cas and a set_many without it
+  // leave none.
+  store->set({"null"}, 2);
+  CHECK_FALSE(raw_metadata({"null"}).has_value());
+  CHECK(store->cas({"unicode"}, Value(1), Value(1)));  // same value, metadata dropped
+  CHECK_FALSE(raw_metadata({"unicode"}).has_value());
+  CHECK(store->cas({"unicode"}, Value(1), Value(1), unicode));  // and back
+  CHECK(raw_metadata({"unicode"}) == unicode.metadata->dump());
+  store->set_many({{{"unicode"}, Value(1)}, {{"none"}, Value(3), null_metadata}});
+  CHECK_FALSE(raw_metadata({"unicode"}).has_value());
+  CHECK(raw_metadata({"none"}) == "null");
+  // A failed cas changes nothing.
+  CHECK_FALSE(store->cas({"none"}, Value(99), Value(4)));
+  CHECK(raw_metadata({"none"}) == "null");
+}
+
+TEST_CASE("expires_at is stored as given, to the millisecond", "[ttl][metadata]") {
+  const std::string table = fresh_table();
+  auto store = kvstore::open(url_for(table));
+  Raw raw;
+  const auto at = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      kvstore::Clock::now() + std::chrono::hours(5) + 123ms);
+  const std::int64_t at_ms = at.time_since_epoch().count();
+  kvstore::SetOptions options;
+  options.expires_at = at;
+  store->set({"set"}, 1, options);
+  CHECK(store->cas({"cas"}, std::nullopt, Value(1), options));
+  store->set_many({{{"bulk"}, Value(1), options}});
+  for (const char* key : {"set", "cas", "bulk"}) {
+    INFO(key);
+    CHECK(raw.count("SELECT expires_at FROM `" + table + "` WHERE k = '" +
+                    kvstore::encode_key({key}) + "'") == at_ms);
+    CHECK(expiry_ms(store->get_entry({key})->expires_at) == at_ms);
+  }
+  // A TTL write reports the server clock's now + ttl.
+  const std::int64_t before = raw.count(std::string("SELECT ") + kNowMs);
+  kvstore::SetOptions ttl;
+  ttl.ttl = 60s;
+  store->set({"ttl"}, 1, ttl);
+  const std::int64_t after = raw.count(std::string("SELECT ") + kNowMs);
+  const std::int64_t got = expiry_ms(store->get_entry({"ttl"})->expires_at);
+  CHECK(got >= before + 60'000);
+  CHECK(got <= after + 60'000);
+  // An expiry that has passed by the time the row is read: invisible.
+  kvstore::SetOptions soon;
+  soon.expires_at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(kvstore::Clock::now() + 50ms);
+  store->set({"soon"}, 1, soon);
+  std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(store->get_entry({"soon"}).has_value());
+  for (const auto& e : store->list_keys()) CHECK(e.key != kvstore::KvKey{"soon"});
+}
+
+TEST_CASE("list_keys reads no values: listing large values moves a few bytes", "[list_keys]") {
+  const std::string url = base_url();
+  const std::size_t host = url.find("@127.0.0.1:");
+  REQUIRE(host != std::string::npos);
+  test_support::FaultProxy proxy(std::stoi(url.substr(host + 11)));
+  std::string proxied = url;
+  const std::size_t end = proxied.find_first_not_of("0123456789", host + 11);
+  proxied.replace(host + 11, end - host - 11, std::to_string(proxy.port()));
+  proxied += std::string(proxied.find('?') == std::string::npos ? "?" : "&") +
+             "table=" + fresh_table() + "&pool_size=1&sweep_interval=0";
+  auto store = kvstore::open(proxied);
+  constexpr int kEntries = 8;
+  constexpr std::size_t kValueBytes = 256 * 1024;
+  kvstore::SetOptions options;
+  options.metadata = Value{{"size", kValueBytes}};
+  for (int i = 0; i < kEntries; ++i) {
+    store->set({"big", std::to_string(i)}, std::string(kValueBytes, 'v'), options);
+  }
+  (void)store->list_keys({"big"}).begin();  // prepares the statement before counting
+
+  // In split mode the proxy writes the server's replies to the client one
+  // byte per write: client_writes() counts the bytes the listing moved.
+  proxy.split();
+  const std::uint64_t before = proxy.client_writes();
+  int listed = 0;
+  for (const auto& e : store->list_keys({"big"})) {
+    ++listed;
+    CHECK(e.metadata == options.metadata);
+  }
+  const std::uint64_t moved = proxy.client_writes() - before;
+  proxy.pass();
+  INFO("list_keys of " << kEntries << " values of " << kValueBytes << " bytes moved " << moved
+                       << " bytes");
+  CHECK(listed == kEntries);
+  CHECK(moved > 0);
+  CHECK(moved < 4096);  // the values are 2 MiB; one alone is 256 KiB
 }
