@@ -33,8 +33,8 @@ const char* to_string(Mode mode);
 // list_keys is a keys-only listing (kvstore's list_keys).
 enum class OpKind { get, set, cas, list, get_many, set_many, list_keys };
 inline constexpr int kOpKinds = 7;
-inline constexpr OpKind kAllOps[] = {OpKind::get,  OpKind::set,      OpKind::cas,
-                                     OpKind::list, OpKind::get_many, OpKind::set_many,
+inline constexpr OpKind kAllOps[] = {OpKind::get,      OpKind::set,      OpKind::cas,
+                                     OpKind::list,     OpKind::get_many, OpKind::set_many,
                                      OpKind::list_keys};
 const char* to_string(OpKind op);
 

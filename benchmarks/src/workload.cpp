@@ -445,8 +445,8 @@ class ListPrefix final : public Workload {
   }
   void step(Worker& w, Session& s) override {
     KvKey prefix = {p_.ns, "target"};
-    std::size_t n = w.recorder.time(
-        op_, [&] { return keys_only() ? s.list_keys(prefix) : s.list(prefix); });
+    std::size_t n =
+        w.recorder.time(op_, [&] { return keys_only() ? s.list_keys(prefix) : s.list(prefix); });
     w.recorder.stats(op_).entries += n;
   }
   void step_async(Worker& w, AsyncSession& s, StepDone done) override {
@@ -622,9 +622,8 @@ class Fedify final : public Workload {
 }  // namespace
 
 std::vector<std::string> workload_names() {
-  return {"fedify",         "fill",        "read-hit",   "read-miss", "overwrite",
-          "cas-contention", "list-prefix", "zero-parse", "bulk-get",  "bulk-set",
-          "list-keys"};
+  return {"fedify",      "fill",       "read-hit", "read-miss", "overwrite", "cas-contention",
+          "list-prefix", "zero-parse", "bulk-get", "bulk-set",  "list-keys"};
 }
 
 std::unique_ptr<Workload> make_workload(const std::string& name, const WorkloadParams& params) {
