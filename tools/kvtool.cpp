@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -192,65 +193,219 @@ struct Item {
   std::uint64_t line = 0;  // import: the input line, for messages
 };
 
-// Writes one batch with `jobs` threads (a KvStore is thread-safe, and server
-// drivers pool connections, so parallel writes hide round trips). The store
-// has no bulk write yet (issue 13's set_many); when it has, this becomes one
-// call per batch.
+// What one write of an entry came to.
+enum class Outcome { written, skipped, expired };
+
+// The options an entry is written with, or std::nullopt if its expiry has
+// already passed (the store would reject it: it is counted as expired on the
+// way instead).
+std::optional<kvstore::SetOptions> options_for(const kvtool::LineEntry& entry) {
+  kvstore::SetOptions options;
+  options.metadata = entry.metadata;
+  if (entry.expires_at) {
+    // Rounded up: an expiry within the current millisecond is as good as past.
+    auto now = std::chrono::ceil<std::chrono::milliseconds>(Clock::now());
+    if (*entry.expires_at <= now) return std::nullopt;
+    // kvstore keeps no expiry beyond kMaxTtl (100 years) ahead: a later one
+    // is kept as the latest the store can hold. Clamping here, in
+    // milliseconds, also keeps the conversion to Clock::duration (nanoseconds
+    // on some libraries, which end in 2262) from overflowing.
+    kvtool::TimePoint when = std::min<kvtool::TimePoint>(
+        *entry.expires_at, now + kvstore::kMaxTtl - std::chrono::milliseconds(1));
+    options.expires_at = std::chrono::time_point_cast<kvstore::Clock::duration>(when);
+  }
+  return options;
+}
+
+// Whether `error` means the entry's expires_at had passed by the time the
+// store checked it: it was in the future when options_for() looked, so the
+// store's invalid_argument is the race between the two, not bad input.
+bool expired_meanwhile(const kvtool::LineEntry& entry, const kvstore::Error& error) {
+  return error.code() == kvstore::ErrorCode::invalid_argument && entry.expires_at &&
+         *entry.expires_at <= std::chrono::ceil<std::chrono::milliseconds>(Clock::now());
+}
+
+// Tests only (tests/tools/kvtool_test.sh): sleep this many milliseconds
+// between the expiry check and the write, so that an entry can be made to
+// expire in that window deterministically.
+std::chrono::milliseconds test_pause() {
+  const char* text = std::getenv("KVTOOL_TEST_PAUSE_BEFORE_WRITE_MS");
+  return std::chrono::milliseconds(text ? std::strtol(text, nullptr, 10) : 0);
+}
+
+// One entry on its own: set_json (byte-exact) or, with --skip-existing,
+// cas(key, absent, value).
+Outcome write_one(kvstore::KvStore& store, const kvtool::LineEntry& entry,
+                  const kvstore::SetOptions& options, Mode mode) {
+  try {
+    if (mode == Mode::overwrite) {
+      store.set_json(entry.key, entry.json, options);
+    } else if (!store.cas(entry.key, std::nullopt, kvstore::Value::parse(entry.json), options)) {
+      return Outcome::skipped;
+    }
+  } catch (const kvstore::Error& e) {
+    if (expired_meanwhile(entry, e)) return Outcome::expired;
+    throw;
+  }
+  return Outcome::written;
+}
+
+// Whether set() would store `json` byte for byte. set_many() takes parsed
+// values and stores their canonical text (Value::dump()), so only entries
+// already in that form may go through it; the others keep set_json(), or an
+// export -> import round trip would no longer be byte-exact.
+bool canonical(const std::string& json) {
+  kvstore::Value value = kvstore::Value::parse(json, nullptr, false);
+  return !value.is_discarded() && value.dump() == json;
+}
+
+// Writes one batch. In overwrite mode consecutive entries in canonical text
+// go to the store as set_many() calls (one per batch, or one per writer with
+// --jobs > 1: a KvStore is thread-safe, and server drivers pool connections,
+// so parallel calls hide round trips); the rest, and every --skip-existing
+// write, are per-entry calls shared among `jobs` threads. Entries keep their
+// order within a batch with one writer, so a key given twice ends with its
+// last value.
 void write_batch(kvstore::KvStore& store, std::vector<Item>& batch, Mode mode, unsigned jobs,
                  Counts& counts) {
+  // A task: entries [begin, end) of `ready`, as one set_many() call (bulk)
+  // or as one per-entry call (end == begin + 1).
+  struct Ready {
+    const Item* item;
+    kvstore::SetOptions options;
+  };
+  struct Task {
+    std::size_t begin, end;
+    bool bulk;
+  };
+  std::vector<Ready> ready;
+  std::uint64_t expired_before = 0;
+  for (const Item& item : batch) {
+    std::optional<kvstore::SetOptions> options = options_for(item.entry);
+    if (!options) {
+      ++expired_before;
+      continue;
+    }
+    ready.push_back(Ready{&item, std::move(*options)});
+  }
+  std::vector<Task> tasks;
+  if (mode == Mode::overwrite) {
+    std::size_t bulk_entries = 0;
+    std::vector<bool> is_canonical(ready.size());
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      is_canonical[i] = canonical(ready[i].item->entry.json);
+      bulk_entries += is_canonical[i];
+    }
+    // Split so that each of `jobs` writers gets about one call.
+    std::size_t per_call = std::max<std::size_t>(1, (bulk_entries + jobs - 1) / jobs);
+    for (std::size_t i = 0; i < ready.size();) {
+      if (!is_canonical[i]) {
+        tasks.push_back(Task{i, i + 1, false});
+        ++i;
+        continue;
+      }
+      std::size_t end = i, bytes = 0;
+      while (end < ready.size() && is_canonical[end] && end - i < per_call &&
+             end - i < kvstore::kMaxBulkEntries &&
+             bytes + ready[end].item->entry.json.size() <= kvstore::kMaxBulkBytes) {
+        bytes += ready[end].item->entry.json.size();
+        ++end;
+      }
+      if (end == i) ++end;  // one entry over kMaxBulkBytes: the store says so
+      tasks.push_back(Task{i, end, true});
+      i = end;
+    }
+  } else {
+    for (std::size_t i = 0; i < ready.size(); ++i) tasks.push_back(Task{i, i + 1, false});
+  }
+
+  const std::chrono::milliseconds pause = test_pause();
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> written{0}, bytes{0}, skipped{0}, expired{0};
   std::exception_ptr failure;
   std::string failure_context;
   std::mutex failure_mutex;
+  auto one = [&](const Ready& r) {
+    switch (write_one(store, r.item->entry, r.options, mode)) {
+      case Outcome::written:
+        ++written;
+        bytes += r.item->entry.json.size();
+        break;
+      case Outcome::skipped:
+        ++skipped;
+        break;
+      case Outcome::expired:
+        ++expired;
+        break;
+    }
+  };
   auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < batch.size();) {
-      const kvtool::LineEntry& entry = batch[i].entry;
+    for (std::size_t t; (t = next.fetch_add(1)) < tasks.size();) {
+      const Task& task = tasks[t];
+      const Item* current = ready[task.begin].item;
+      bool in_set_many = false;  // the failing call: set_many, or one entry's own
       try {
-        kvstore::SetOptions options;
-        if (entry.expires_at) {
-          // A TTL measured now, just before the write, so the entry expires
-          // when the source said it would (to the client's clock).
-          auto left =
-              *entry.expires_at - std::chrono::ceil<std::chrono::milliseconds>(Clock::now());
-          if (left.count() <= 0) {
-            ++expired;
-            continue;
-          }
-          // kvstore keeps no expiry beyond kMaxTtl (100 years): a later one
-          // is kept as the latest the store can hold.
-          options.ttl = std::min<std::chrono::milliseconds>(left, kvstore::kMaxTtl);
-        }
-        if (mode == Mode::overwrite) {
-          store.set_json(entry.key, entry.json, options);
-        } else if (!store.cas(entry.key, std::nullopt, kvstore::Value::parse(entry.json),
-                              options)) {
-          ++skipped;
+        if (pause.count() > 0) std::this_thread::sleep_for(pause);
+        if (!task.bulk) {
+          one(ready[task.begin]);
           continue;
         }
-        ++written;
-        bytes += entry.json.size();
+        std::vector<kvstore::SetEntry> entries;
+        entries.reserve(task.end - task.begin);
+        std::uint64_t call_bytes = 0;
+        for (std::size_t i = task.begin; i < task.end; ++i) {
+          const kvtool::LineEntry& entry = ready[i].item->entry;
+          entries.push_back(
+              kvstore::SetEntry{entry.key, kvstore::Value::parse(entry.json), ready[i].options});
+          call_bytes += entry.json.size();
+        }
+        try {
+          in_set_many = true;
+          store.set_many(entries);
+          in_set_many = false;
+          written += entries.size();
+          bytes += call_bytes;
+        } catch (const kvstore::Error& e) {
+          // set_many() checks the whole call before any I/O, so a rejected
+          // call wrote nothing: writing its entries one by one finds the one
+          // at fault (named in the message) or the ones whose expiry passed
+          // after options_for() looked (counted as expired).
+          if (e.code() != kvstore::ErrorCode::invalid_argument &&
+              e.code() != kvstore::ErrorCode::limit_exceeded) {
+            throw;
+          }
+          in_set_many = false;
+          for (std::size_t i = task.begin; i < task.end; ++i) {
+            current = ready[i].item;
+            one(ready[i]);
+          }
+        }
       } catch (...) {
         std::lock_guard lock(failure_mutex);
         if (!failure) {
           failure = std::current_exception();
           failure_context =
-              (batch[i].line ? "line " + std::to_string(batch[i].line) + ", " : std::string()) +
-              "key " + kvstore::to_display_string(entry.key) + ": ";
+              (current->line ? "line " + std::to_string(current->line) + ", " : std::string()) +
+              "key " + kvstore::to_display_string(current->entry.key) +
+              (in_set_many && task.end - task.begin > 1
+                   ? " (a set_many of " + std::to_string(task.end - task.begin) +
+                         " entries from it)"
+                   : std::string()) +
+              ": ";
         }
-        next.store(batch.size());
+        next.store(tasks.size());
       }
     }
   };
   std::vector<std::thread> threads;
-  for (unsigned t = 1; t < std::min<std::size_t>(jobs, batch.size()); ++t)
+  for (unsigned t = 1; t < std::min<std::size_t>(jobs, tasks.size()); ++t)
     threads.emplace_back(work);
   work();
   for (std::thread& thread : threads) thread.join();
   counts.written += written;
   counts.bytes += bytes;
   counts.skipped += skipped;
-  counts.expired += expired;
+  counts.expired += expired_before + expired;
   batch.clear();
   if (failure) {
     try {
@@ -287,12 +442,17 @@ void add_write_flags(CLI::App* command, WriteFlags& flags) {
   auto* over = command->add_flag("--overwrite", flags.overwrite,
                                  "replace entries the destination has (the default)");
   skip->excludes(over);
-  command->add_option("--batch", flags.batch, "entries per batch (checkpoint granularity)")
+  command
+      ->add_option("--batch", flags.batch,
+                   "entries per batch: the checkpoint granularity, written with one set_many call "
+                   "per writer (at most 10000, set_many's limit)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   command
       ->add_option("--jobs", flags.jobs,
-                   "parallel writers per batch (default 1 for sqlite/memory, 8 for servers)")
+                   "parallel writers per batch: the batch is split into this many set_many calls "
+                   "(per-entry writes with --skip-existing); default 1 for sqlite/memory, 8 for "
+                   "servers")
       ->check(CLI::Range(1, 64));
   command->add_flag("-q,--quiet", flags.quiet, "no progress output");
 }
@@ -305,6 +465,15 @@ std::string summary(const std::string& verb, const Counts& c) {
 }
 
 // --- Commands ----------------------------------------------------------------
+
+// A listed entry as export writes it and copy carries it: the stored text,
+// the metadata and the expiry (kept to the millisecond, as the store does).
+kvtool::LineEntry line_of(const kvstore::JsonEntry& entry) {
+  kvtool::LineEntry line{entry.key, entry.json, std::nullopt, entry.metadata};
+  if (entry.expires_at)
+    line.expires_at = std::chrono::floor<std::chrono::milliseconds>(*entry.expires_at);
+  return line;
+}
 
 int run_export(const std::string& url, const std::string& prefix_text, const std::string& output,
                bool quiet) {
@@ -323,11 +492,7 @@ int run_export(const std::string& url, const std::string& prefix_text, const std
   Counts counts;
   std::string buffer;
   for (const kvstore::JsonEntry& entry : store->list_json(prefix)) {
-    kvtool::LineEntry line{entry.key, entry.json, std::nullopt, std::nullopt};
-    // ISSUE 13: when list entries carry `expires_at` and `metadata`, set them
-    // here (line.expires_at, line.metadata): the format, import and copy
-    // already handle both.
-    kvtool::append_line(buffer, line);
+    kvtool::append_line(buffer, line_of(entry));
     ++counts.read;
     counts.bytes += entry.json.size();
     if (buffer.size() >= (1 << 16)) {
@@ -381,11 +546,6 @@ int run_import(const std::string& url, const std::string& input, const WriteFlag
       item.entry = kvtool::parse_line(line);
     } catch (const kvtool::LineError& e) {
       throw InputError{"line " + std::to_string(line_number) + ": " + e.message};
-    }
-    if (item.entry.metadata) {
-      throw InputError{"line " + std::to_string(line_number) +
-                       ": \"metadata\" cannot be stored yet: this kvstore has no entry metadata "
-                       "(remove the member, e.g. with jq 'del(.metadata)')"};
     }
     ++counts.read;
     batch.push_back(std::move(item));
@@ -497,10 +657,7 @@ int run_copy(const std::string& source_url, const std::string& destination_url,
       stopped_by_limit = true;
       break;
     }
-    // ISSUE 13: carry entry.expires_at / entry.metadata once list entries
-    // have them; write_batch already turns expires_at into a TTL and counts
-    // entries that expire on the way.
-    batch.push_back(Item{kvtool::LineEntry{entry.key, entry.json, std::nullopt, std::nullopt}, 0});
+    batch.push_back(Item{line_of(entry), 0});
     ++checkpoint.counts.read;
     ++this_run;
     if (batch.size() >= flags.batch) flush();
@@ -523,6 +680,10 @@ int run_stats(const std::string& url, const std::string& prefix_text, bool as_js
   struct Group {
     std::uint64_t entries = 0, bytes = 0;
   };
+  // Entries with an expiry. The values are read anyway (stats counts their
+  // bytes), so list_json gives the expiries too; list_keys would not save a
+  // read.
+  std::uint64_t with_ttl = 0;
   Group total;
   std::map<std::string, Group> by_first;
   for (const kvstore::JsonEntry& entry : store->list_json(prefix)) {
@@ -531,22 +692,22 @@ int run_stats(const std::string& url, const std::string& prefix_text, bool as_js
     group.bytes += entry.json.size();
     ++total.entries;
     total.bytes += entry.json.size();
+    if (entry.expires_at) ++with_ttl;
     if (g_stop) return kInterrupted;
   }
   if (as_json) {
     kvstore::Value groups = kvstore::Value::object();
     for (const auto& [first, group] : by_first)
       groups[first] = {{"entries", group.entries}, {"bytes", group.bytes}};
-    // "with_ttl" is null: the library cannot read an entry's expiry yet (issue 13).
     std::cout << kvstore::Value{{"entries", total.entries},
                                 {"bytes", total.bytes},
-                                {"with_ttl", nullptr},
+                                {"with_ttl", with_ttl},
                                 {"by_first_component", groups}}
                      .dump()
               << "\n";
   } else {
-    std::cout << "entries\t" << total.entries << "\nbytes\t" << total.bytes
-              << "\nwith_ttl\tunknown (this kvstore cannot read expiries yet)\n";
+    std::cout << "entries\t" << total.entries << "\nbytes\t" << total.bytes << "\nwith_ttl\t"
+              << with_ttl << "\n";
     for (const auto& [first, group] : by_first) {
       std::cout << kvstore::Value(first).dump() << "\t" << group.entries << "\t" << group.bytes
                 << "\n";
@@ -627,7 +788,8 @@ int main(int argc, char** argv) {
   exp->add_flag("-q,--quiet", quiet, "no progress or summary output");
 
   auto* imp = app.add_subcommand(
-      "import", "store the entries of a JSON Lines file (or stdin); expires_at becomes a TTL");
+      "import",
+      "store the entries of a JSON Lines file (or stdin), with their expires_at and metadata");
   imp->add_option("URL", url, "store URL")->required();
   imp->add_option("FILE", input, "JSON Lines input; - or absent: stdin");
   add_write_flags(imp, flags);

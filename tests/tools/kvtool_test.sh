@@ -155,10 +155,85 @@ expect 3 "$kvtool" get "$ttl" '["t","later"]'
 expect 4 "$kvtool" get "$ttl" '["t","offset"]'
 expect 5 "$kvtool" get "$ttl" '["t","never"]'
 
+# --- metadata and expires_at survive export -> import and copy ----------------------
+# The lines are what export prints (key order; compact metadata with sorted
+# members; expires_at to the millisecond), so each store's export must equal
+# the file byte for byte. The values mix set()'s canonical text (written with
+# set_many) and other text (written with set_json); "null" metadata is
+# metadata, and must not turn into none, nor none into null.
+now_ms=$(date +%s%3N)
+{
+  echo '{"key":["m","empty"],"value":0,"metadata":{}}'
+  echo '{"key":["m","false"],"value":[true],"metadata":false}'
+  echo "{\"key\":[\"m\",\"ms\"],\"value\":[1],\"expires_at\":\"$(iso $((now_ms / 1000 * 1000 + 3600987)))\"}"
+  echo '{"key":["m","none"],"value":1}'
+  echo '{"key":["m","null"],"value":2,"metadata":null}'
+  echo '{"key":["m","obj"],"value":{"b":1,"a":2},"metadata":{"a":null,"z":[1,2.5,"é \"q\""]}}'
+  echo "{\"key\":[\"m\",\"str\"],\"value\":\"s\",\"expires_at\":\"$(iso $((now_ms / 1000 * 1000 + 7200001)))\",\"metadata\":\"tag\"}"
+  echo '{"key":["m","zero"],"value":0,"metadata":0}'
+} > "$dir/meta.jsonl"
+msrc="sqlite:$dir/meta-src.db"
+"$kvtool" import "$msrc" "$dir/meta.jsonl" --batch 3 2> "$dir/import.err"
+grep -q "^import: 8 entries read, 8 written, .* 0 expired on the way" "$dir/import.err" ||
+  fail "metadata import: $(cat "$dir/import.err")"
+"$kvtool" export "$msrc" -o "$dir/meta-src.jsonl" -q
+cmp "$dir/meta.jsonl" "$dir/meta-src.jsonl" || fail "export after import: $(diff "$dir/meta.jsonl" "$dir/meta-src.jsonl")"
+[[ $(jq -c 'select(.key == ["m","null"]) | has("metadata")' "$dir/meta-src.jsonl") == true ]] ||
+  fail "JSON null metadata was lost"
+[[ $(jq -c 'select(.key == ["m","none"]) | has("metadata")' "$dir/meta-src.jsonl") == false ]] ||
+  fail "an entry without metadata gained some"
+# copy SQLite -> SQLite, in overwrite mode (set_many, split among two writers)
+# and with --skip-existing (per-entry cas).
+for mode in --overwrite --skip-existing; do
+  mdst="sqlite:$dir/meta-copy$mode.db"
+  "$kvtool" copy "$msrc" "$mdst" --batch 3 --jobs 2 "$mode" 2> "$dir/copy.err"
+  grep -q "^copy: 8 entries read, 8 written, .* 0 expired on the way (complete)" "$dir/copy.err" ||
+    fail "metadata copy $mode: $(cat "$dir/copy.err")"
+  "$kvtool" export "$mdst" -o "$dir/meta-copy.jsonl" -q
+  if [[ $mode == --overwrite ]]; then
+    cmp "$dir/meta.jsonl" "$dir/meta-copy.jsonl" || fail "copy $mode: $(diff "$dir/meta.jsonl" "$dir/meta-copy.jsonl")"
+  else  # cas stores values re-serialized; metadata and expiry stay exact
+    diff <(jq -c 'del(.value)' "$dir/meta.jsonl") <(jq -c 'del(.value)' "$dir/meta-copy.jsonl") ||
+      fail "copy $mode changed metadata or expiry"
+  fi
+done
+# A memory: destination takes the same lines (it is gone when kvtool exits, so
+# only its counts can be seen).
+"$kvtool" export "$msrc" -q | "$kvtool" import "memory:" 2> "$dir/import.err"
+grep -q "^import: 8 entries read, 8 written" "$dir/import.err" || fail "import to memory: $(cat "$dir/import.err")"
+
+# stats counts the entries with an expiry.
+[[ $("$kvtool" stats "$msrc" --json | jq .with_ttl) == 2 ]] || fail "stats --json with_ttl: $("$kvtool" stats "$msrc" --json)"
+"$kvtool" stats "$msrc" | grep -qx "with_ttl	2" || fail "stats with_ttl: $("$kvtool" stats "$msrc")"
+[[ $("$kvtool" stats "$src" --json | jq .with_ttl) == 0 ]] || fail "stats with_ttl of a store without expiries"
+
+# An entry that expires between kvtool's expiry check and the write (the
+# store then rejects its expires_at) is counted as expired, in both modes.
+# KVTOOL_TEST_PAUSE_BEFORE_WRITE_MS holds each write back for that long.
+race="sqlite:$dir/race.db"
+"$kvtool" set "$race" '["r","a"]' 1
+"$kvtool" set "$race" '["r","b"]' 2 --ttl 2s
+"$kvtool" set "$race" '["r","c"]' '{"x":1}'
+KVTOOL_TEST_PAUSE_BEFORE_WRITE_MS=2500 "$kvtool" copy "$race" "sqlite:$dir/race-over.db" 2> "$dir/race-over.err" &
+over_pid=$!
+KVTOOL_TEST_PAUSE_BEFORE_WRITE_MS=1200 "$kvtool" copy "$race" "sqlite:$dir/race-skip.db" --skip-existing \
+  2> "$dir/race-skip.err" || fail "race copy --skip-existing exited $?: $(cat "$dir/race-skip.err")"
+wait "$over_pid" || fail "race copy exited $?: $(cat "$dir/race-over.err")"
+for m in over skip; do
+  grep -q "^copy: 3 entries read, 2 written, .* 1 expired on the way (complete)" "$dir/race-$m.err" ||
+    fail "race copy ($m): $(cat "$dir/race-$m.err")"
+  [[ $(status_of "$kvtool" get "sqlite:$dir/race-$m.db" '["r","b"]') == 3 ]] || fail "race copy ($m) stored the expired entry"
+  expect 1 "$kvtool" get "sqlite:$dir/race-$m.db" '["r","a"]'
+  "$kvtool" get "sqlite:$dir/race-$m.db" '["r","c"]' > /dev/null || fail "race copy ($m) lost [r,c]"
+done
+
 # --- import refuses what it cannot store, and says where -----------------------------
-printf '%s\n' '{"key":["m"],"value":1}' '{"key":["m2"],"value":1,"metadata":{"a":1}}' > "$dir/meta.jsonl"
-s=$(status_of "$kvtool" import "sqlite:$dir/meta.db" "$dir/meta.jsonl")
-[[ $s == 4 ]] && grep -q 'line 2: "metadata"' "$dir/err" || fail "metadata: exit $s, $(cat "$dir/err")"
+# Metadata over 1 KiB: the store's limit_exceeded, naming the line.
+big=$(printf '"%01100d"' 0)
+printf '%s\n' '{"key":["m"],"value":1}' "{\"key\":[\"m2\"],\"value\":1,\"metadata\":$big}" > "$dir/bigmeta.jsonl"
+s=$(status_of "$kvtool" import "sqlite:$dir/bigmeta.db" "$dir/bigmeta.jsonl")
+[[ $s == 1 ]] && grep -q 'limit_exceeded: line 2, key \["m2"\]: ' "$dir/err" ||
+  fail "oversized metadata: exit $s, $(cat "$dir/err")"
 for bad in '{"key":"k","value":1}' '{"key":["k"]}' '{"key":["k"],"value":1,"extra":2}' \
   '{"key":["k"],"value":1,"expires_at":"tomorrow"}' '{"key":["k"],"value":1' 'not json' \
   '{"key":["k"],"value":1,"value_json":"1"}'; do
